@@ -1,0 +1,230 @@
+"""Benchmark (SPEC 7): a page of 20 gift cards with one zoom, at the start and
+at the end of a 100,000-row table, against a single GET of one card.
+
+Run by hand (not in CI), from the repository root::
+
+    python benchmarks/collection_pages.py [--cards 100000] [--repeat 200]
+    python benchmarks/collection_pages.py --database-url postgresql://postgres@127.0.0.1:5432/bench --reset
+    python benchmarks/collection_pages.py --direct --profile
+
+The data goes into a fresh SQLite file in a temporary directory (or into the
+PostgreSQL database given, which must hold no Flexigift rows; ``--reset``
+drops its Flexigift tables first) with ``insert_many``: users, a few issuers
+and the cards, half of them linked to a user. The app is then served by
+waitress in a thread on a free port of 127.0.0.1 and asked over one kept-alive
+HTTP connection (``--direct`` calls the WSGI app with a minimal environ
+instead, which leaves the server and the socket out of the figures).
+
+The three requests are sent in turn, ``--repeat`` times each after a warm-up,
+so a drift of the machine touches all three alike; the figures are medians.
+Target: each page within 3× the latency of the single GET.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import pathlib
+import pstats
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from typing import Callable
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from flexigift.app import create_app  # noqa: E402
+from flexigift.config import Config  # noqa: E402
+from flexigift.db import connect_url, is_postgres  # noqa: E402
+from flexigift.models import MODELS, GiftCard, Issuer, SchemaVersion, User  # noqa: E402
+
+TARGET_RATIO = 3.0
+ACCEPT = "application/hal+json"
+BATCH = 1000
+
+Fetch = Callable[[str], bytes]
+
+
+# -- data -----------------------------------------------------------------------
+def reset_postgres(url: str) -> None:
+    """Drop Flexigift's tables, so the app creates them afresh."""
+    db = connect_url(url, pool_size=1)
+    with db.connection_context():
+        existing = set(db.get_tables())
+        doomed = [f'"{model._meta.table_name}"' for model in [*MODELS, SchemaVersion]
+                  if model._meta.table_name in existing]
+        if doomed:
+            db.execute_sql(f"DROP TABLE IF EXISTS {', '.join(doomed)} CASCADE")
+    db.close_all()
+
+
+def load(app, cards: int, users: int) -> None:
+    """``users`` users, 5 issuers and ``cards`` cards (every other one linked to a user)."""
+    db = app.extensions["flexigift_db"]
+    with db.connection_context():
+        if GiftCard.select().exists() or User.select().exists():
+            raise SystemExit("the database already holds Flexigift data: use an empty one (or --reset)")
+        with db.atomic():
+            Issuer.insert_many([{"name": f"Issuer {n}", "currency_code": "USD"} for n in range(5)]).execute()
+            issuers = [issuer.id for issuer in Issuer.select(Issuer.id).order_by(Issuer.id)]
+            for start in range(0, users, BATCH):
+                User.insert_many([{"user_id": f"user{n:06d}", "name": f"User {n}",
+                                   "email": f"user{n}@example.com"}
+                                  for n in range(start, min(start + BATCH, users))]).execute()
+            user_ids = [user.id for user in User.select(User.id).order_by(User.id)]
+            for start in range(0, cards, BATCH):
+                GiftCard.insert_many([{
+                    "card_id": f"BENCH-{n:08d}", "issuer": issuers[n % len(issuers)],
+                    "user": user_ids[(n // 2) % len(user_ids)] if n % 2 == 0 else None,
+                    "balance": 2500 + n % 1000, "initial_balance": 2500 + n % 1000,
+                    "currency_code": "USD", "status": "active", "single_use": False, "rechargeable": True,
+                } for n in range(start, min(start + BATCH, cards))]).execute()
+    # Statistics (and PostgreSQL's visibility map) as a database in service has them.
+    with db.connection_context():
+        db.execute_sql("VACUUM ANALYZE" if is_postgres(db) else "ANALYZE")
+
+
+# -- the two ways of asking ------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def served(app) -> tuple[Fetch, Callable[[], None]]:
+    """Serve ``app`` with waitress in a thread; a fetch over one kept-alive connection."""
+    from waitress.server import create_server
+
+    port = free_port()
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def fetch(path: str) -> bytes:
+        connection.request("GET", path, headers={"Accept": ACCEPT, "Host": "localhost:3000"})
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
+        return body
+
+    def stop() -> None:
+        connection.close()
+        server.task_dispatcher.shutdown()
+        server.close()
+
+    return fetch, stop
+
+
+def direct(app) -> tuple[Fetch, Callable[[], None]]:
+    """Call the WSGI app with a minimal environ: no server, no socket."""
+
+    def fetch(path: str) -> bytes:
+        route, _, query = path.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": route, "QUERY_STRING": query,
+            "SERVER_NAME": "localhost", "SERVER_PORT": "3000", "HTTP_HOST": "localhost:3000",
+            "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_ACCEPT": ACCEPT, "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+            "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        status = []
+        chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        if not status[0].startswith("200"):
+            raise RuntimeError(f"GET {path}: {status[0]} {body[:300]!r}")
+        return body
+
+    return fetch, lambda: None
+
+
+# -- measuring -------------------------------------------------------------------
+def medians(fetch: Fetch, paths: dict[str, str], repeat: int, warmup: int) -> dict[str, float]:
+    """The median seconds of each request, the requests sent in turn."""
+    for _ in range(warmup):
+        for path in paths.values():
+            fetch(path)
+    timings: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(repeat):
+        for name, path in paths.items():
+            started = time.perf_counter()
+            fetch(path)
+            timings[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def profile(fetch: Fetch, path: str, repeat: int) -> None:
+    """Where the time of ``path`` goes (in this thread: use with --direct)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        fetch(path)
+    profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    print(f"\nprofile of {repeat} x GET {path} (cumulative):")
+    stats.print_stats(25)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--database-url", help="a PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument("--reset", action="store_true", help="drop Flexigift's tables in --database-url first")
+    parser.add_argument("--direct", action="store_true", help="call the WSGI app directly, no server")
+    parser.add_argument("--profile", action="store_true", help="profile the deepest page (best with --direct)")
+    arguments = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as directory:
+        url = arguments.database_url or f"sqlite:///{pathlib.Path(directory) / 'bench.db'}"
+        if arguments.reset and url.startswith("postgres"):
+            reset_postgres(url)
+        app = create_app(Config(database_url=url, auth=False))
+        started = time.perf_counter()
+        load(app, arguments.cards, arguments.users)
+        print(f"loaded {arguments.cards:,} cards and {arguments.users:,} users "
+              f"in {time.perf_counter() - started:.1f} s ({url.partition(':')[0]})")
+
+        fetch, stop = (direct if arguments.direct else served)(app)
+        try:
+            last_offset = arguments.cards - 20
+            with app.app_context(), app.extensions["flexigift_db"].connection_context():
+                card = GiftCard.select(GiftCard.id).order_by(GiftCard.id.desc()).first().id
+            paths = {
+                "page": "/gift_cards?limit=20&zoom=user",
+                "deep": f"/gift_cards?limit=20&zoom=user&offset={last_offset}",
+                "single": f"/gift_cards/{card}",
+            }
+            assert fetch(paths["deep"]).count(b'"card_id"') >= 20, "the deepest page is not full"
+            figures = medians(fetch, paths, arguments.repeat, arguments.warmup)
+            if arguments.profile:
+                profile(fetch, paths["deep"], max(arguments.repeat // 4, 10))
+        finally:
+            stop()
+            app.extensions["flexigift_db"].close_all()
+
+    how = "WSGI app called directly" if arguments.direct else "waitress, one kept-alive connection"
+    print(f"median of {arguments.repeat} requests each ({how}, {ACCEPT}):")
+    print(f"  GET {paths['single']:<45} {figures['single'] * 1000:8.2f} ms")
+    print(f"  GET {paths['page']:<45} {figures['page'] * 1000:8.2f} ms")
+    print(f"  GET {paths['deep']:<45} {figures['deep'] * 1000:8.2f} ms")
+    worst = 0.0
+    for name, label in (("page", "page at offset 0"), ("deep", f"page at offset {last_offset:,}")):
+        ratio = figures[name] / figures["single"]
+        worst = max(worst, ratio)
+        print(f"  ratio {label} / single GET: {ratio:6.2f}x (target <= {TARGET_RATIO}x)")
+    return 0 if worst <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""marshmallow schemas of the actions' bodies: issuing in bulk, generating codes,
+redeeming, refunding and reloading.
+
+As with the resources' schemas, they validate plain state and report every
+field at fault; their fields are also the fields of the Siren actions, HTML
+forms and OPTIONS bodies that describe these actions.
+"""
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from .schemas import Money
+from .services.issuing import MAX_CODE_LENGTH, MAX_CODES, code_space_problem
+
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def _text(max_length: int, title: str, description: str | None = None) -> fields.String:
+    metadata = {"title": title, "max_length": max_length, "description": description}
+    return fields.String(allow_none=True, validate=validate.Length(min=1, max=max_length),
+                         metadata={key: value for key, value in metadata.items() if value})
+
+
+class WholeNumber(fields.Integer):
+    """A whole number: a JSON integer, or digits (as an HTML form sends them); never 6.5."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValidationError("Must be a whole number, like 6.")
+        if isinstance(value, str) and not _DIGITS.fullmatch(value.strip()):
+            raise ValidationError("Must be a whole number, like 6.")
+        return int(value)
+
+
+def _whole(title: str, default: int, low: int, high: int) -> fields.Integer:
+    return WholeNumber(
+        load_default=default, validate=validate.Range(min=low, max=high),
+        metadata={"title": title, "description": f"{low} to {high:,}; default {default}"},
+    )
+
+
+class CardTermsSchema(Schema):
+    """What every card issued by one bulk request shares."""
+
+    balance = Money(load_default=0, metadata={"title": "Balance of each card"})
+    expiry_date = fields.Date(allow_none=True, metadata={
+        "title": "Expiry date", "input": "date",
+        "description": "default: from the issuer's expires_after; null: never expires"})
+    single_use = fields.Boolean(load_default=False, metadata={"title": "Single use", "input": "checkbox"})
+    rechargeable = fields.Boolean(load_default=True, metadata={"title": "Rechargeable", "input": "checkbox"})
+    balance_max = Money(allow_none=True, load_default=None, metadata={"title": "Maximum balance"})
+
+    @validates_schema
+    def _balance_within_max(self, data, **kwargs) -> None:
+        if data.get("balance_max") is not None and data.get("balance", 0) > data["balance_max"]:
+            raise ValidationError("Must be at least the balance.", "balance_max")
+
+
+class BulkCreateSchema(CardTermsSchema):
+    """``{"card_ids": [...], "balance": 100}``: one card per card_id."""
+
+    card_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=50)), required=True,
+        validate=validate.Length(min=1, max=MAX_CODES),
+        metadata={"title": "Card IDs", "input": "text", "many": True,
+                  "description": f"1 to {MAX_CODES:,} codes, comma- or newline-separated in a form"},
+    )
+
+    @validates("card_ids")
+    def _distinct(self, value, data_key: str) -> None:
+        seen: set[str] = set()
+        repeated = sorted({card_id for card_id in value if card_id in seen or seen.add(card_id)})
+        if repeated:
+            raise ValidationError(f"Must not repeat a card_id: {', '.join(map(repr, repeated[:10]))}.")
+
+
+class GenerateCodesSchema(CardTermsSchema):
+    """Foxy's generate_codes: ``length`` (prefix included), ``number_of_codes``, ``prefix``."""
+
+    length = _whole("Length of each code (prefix included)", 6, 1, MAX_CODE_LENGTH)
+    number_of_codes = _whole("Number of codes", 10, 1, MAX_CODES)
+    prefix = fields.String(load_default="", validate=validate.Length(max=MAX_CODE_LENGTH - 1),
+                           metadata={"title": "Code prefix", "max_length": MAX_CODE_LENGTH - 1})
+
+    @validates_schema
+    def _room_for_codes(self, data, **kwargs) -> None:
+        problem = code_space_problem(data["length"], data["number_of_codes"], data["prefix"])
+        if problem:
+            raise ValidationError(problem, "length")
+
+
+class RedeemSchema(Schema):
+    """Debit a card for a product: ``amount`` defaults to the product's price."""
+
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "default: the product's price"})
+    product_id = _text(50, "Product ID", "required, unless the body links the product (fg:product)")
+    order_reference = _text(100, "Order reference")
+    allow_partial = fields.Boolean(load_default=False, metadata={
+        "title": "Allow partial", "input": "checkbox",
+        "description": "debit what the card holds when it holds less than the amount"})
+
+
+class RefundSchema(Schema):
+    """Return money of one redemption to its card: ``amount`` defaults to all that remains."""
+
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "default: all that is left to refund"})
+    order_reference = _text(100, "Order reference")
+
+
+class ReloadSchema(Schema):
+    """Add money to a rechargeable card."""
+
+    amount = Money(positive=True, required=True, metadata={"title": "Amount"})
+    order_reference = _text(100, "Order reference")

@@ -1,0 +1,121 @@
+"""The application factory: configuration, database, routes and error handling."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from .config import Config
+from .db import open_database
+from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, BadRequest
+from .http.method_override import MethodOverride
+from .http.options import options_response
+from .http.respond import error_response, negotiated_renderer
+from .http.urls import Urls
+from .migrations import migrate
+from .models import GiftCard, Product
+from .resources.base import register, register_subcollection
+from .resources.gift_cards import GiftCardEndpoint
+from .resources.home import COLLECTIONS, register_home
+from .resources.rels import define_resource_relations, register_rels
+from .resources.issuers import IssuerEndpoint
+from .resources.products import ProductEndpoint
+from .resources.issuing import register_issuing
+from .resources.money import register_money
+from .resources.payment_options import register_payment_options
+from .resources.transactions import register_transactions
+from .resources.users import UserEndpoint
+
+log = logging.getLogger(__name__)
+
+ENDPOINTS = (UserEndpoint(), GiftCardEndpoint(), ProductEndpoint(), IssuerEndpoint())
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """A Flexigift WSGI application for ``config`` (default: from the environment)."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["FLEXIGIFT"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.url_map.strict_slashes = False
+    db = open_database(config.database_url, config.pool_size)
+    migrate(db)
+    app.extensions["flexigift_db"] = db
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _release(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.before_request
+    def _negotiate_and_answer_options():
+        negotiated_renderer()  # a 406 before any work, never after a write
+        if request.method == "OPTIONS":
+            return options_response(app)
+        return None
+
+    register_home(app)
+    register_rels(app)
+    for endpoint in ENDPOINTS:
+        register(app, endpoint)
+        define_resource_relations(endpoint.name, endpoint.kind, endpoint.title, endpoint.schema)
+        if (endpoint.name, endpoint.title) not in COLLECTIONS:
+            COLLECTIONS.append((endpoint.name, endpoint.title))
+    _register_subcollections(app)
+    register_transactions(app)
+    register_money(app)
+    register_issuing(app)
+    register_payment_options(app)
+    _register_error_handlers(app)
+    app.wsgi_app = MethodOverride(app.wsgi_app, config.max_body_bytes)
+    return app
+
+
+def _register_subcollections(app: Flask) -> None:
+    users, cards, products, issuers = ENDPOINTS
+    register_subcollection(app, users, cards, GiftCard.user)
+    register_subcollection(app, issuers, cards, GiftCard.issuer)
+    register_subcollection(app, issuers, products, Product.issuer)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error_response(error, Urls(request.url_root).curie())
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        return _api_error(_translate(error))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        failure = ApiError("The server failed to handle this request; it has been logged.",
+                           logref="internal_error")
+        failure.status = 500
+        return _api_error(failure)
+
+
+def _translate(error: HTTPException) -> ApiError:
+    """Werkzeug's own HTTP errors, in our shape."""
+    if error.code == 404:
+        return NotFound(f"Nothing here: {request.path}. Start from the API home at {request.url_root}.")
+    if error.code == 405:
+        allowed = sorted(getattr(error, "valid_methods", None) or [])
+        return MethodNotAllowed(
+            f"{request.method} is not allowed here; allowed: {', '.join(allowed)}.",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    if error.code == 413:
+        limit = request.max_content_length or 0
+        return PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    if error.code == 400:
+        return BadRequest(error.description or "Bad request.")
+    generic = ApiError(error.description or error.name, logref=error.name.lower().replace(" ", "_"))
+    generic.status = error.code or 500
+    return generic

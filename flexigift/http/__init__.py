@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every resource: errors, bodies, negotiation, URLs."""

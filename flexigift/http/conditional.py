@@ -1,0 +1,67 @@
+"""Conditional requests: an ETag on every GET, 304 for If-None-Match, 412 for a
+stale If-Match.
+
+An ETag is ``"<digest of the body>.<renderer>"``: strong and different per
+media type, as RFC 9110 wants. To check an If-Match, the current state of
+the resource is rendered with the renderer the tag names and digested again,
+so a client may fetch as HAL and write as JSON.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Response, request
+
+import representations
+from representations import Renderer, Resource
+
+from ..errors import PreconditionFailed
+
+_KEYS = {renderer.media_type: f"r{index}" for index, renderer in enumerate(representations.RENDERERS)}
+
+
+def _key(renderer: Renderer) -> str:
+    return _KEYS.get(renderer.media_type) or hashlib.blake2b(
+        renderer.media_type.encode(), digest_size=3).hexdigest()
+
+
+def etag(body: bytes, renderer: Renderer) -> str:
+    """The (unquoted) entity tag of ``body`` as ``renderer`` made it."""
+    return f"{hashlib.blake2b(body, digest_size=12).hexdigest()}.{_key(renderer)}"
+
+
+def _renderer_for_key(key: str) -> Renderer | None:
+    for renderer in representations.RENDERERS:
+        if _key(renderer) == key:
+            return renderer
+    return None
+
+
+def check_if_match(current: Resource) -> None:
+    """412 unless ``If-Match`` (when sent) names the current state of the resource."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    if header.strip() == "*":
+        return
+    for tag in request.if_match.as_set(include_weak=False):
+        _, _, key = tag.rpartition(".")
+        renderer = _renderer_for_key(key)
+        if renderer is not None and etag(renderer.render(current), renderer) == tag:
+            return
+    raise PreconditionFailed(
+        "The resource has changed since you fetched it (If-Match does not match its "
+        "current ETag); GET it again and retry with the new ETag.", logref="stale",
+    )
+
+
+def conditional(response: Response, renderer: Renderer) -> Response:
+    """Tag a GET response and answer 304 when the client's copy is current."""
+    tag = etag(response.get_data(), renderer)
+    response.set_etag(tag)
+    if request.method in ("GET", "HEAD") and request.if_none_match.contains(tag):
+        not_modified = Response(status=304)
+        not_modified.set_etag(tag)
+        not_modified.headers["Vary"] = "Accept"
+        return not_modified
+    return response

@@ -1,0 +1,70 @@
+"""Turning an internal representation into a response, in the negotiated type."""
+from __future__ import annotations
+
+from flask import Response, g, request
+
+import representations
+from representations import Renderer, Resource, error_document
+
+from ..errors import ApiError, NotAcceptable
+from .conditional import conditional
+from .urls import Urls
+
+
+def negotiated_renderer() -> Renderer:
+    """The renderer this request's Accept header asks for (406 when there is none)."""
+    renderer = g.get("renderer")
+    if renderer is None:
+        renderer = representations.renderer_for(request.headers.get("Accept"))
+        if renderer is None:
+            supported = ", ".join(representations.supported_media_types())
+            raise NotAcceptable(
+                f"None of the media types in Accept ({request.headers.get('Accept')}) is "
+                f"available. Supported media types: {supported}."
+            )
+        g.renderer = renderer
+    return renderer
+
+
+def with_curies(resource: Resource) -> Resource:
+    """``resource`` as the outermost of a document: it carries our curie."""
+    if not resource.curies:
+        resource.curies = (Urls(request.url_root).curie(),)
+    return resource
+
+
+def respond(resource: Resource, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Render ``resource`` for this request; a successful GET gets its ETag (and maybe a 304)."""
+    renderer = negotiated_renderer()
+    body = renderer.render(with_curies(resource))
+    response = Response(body, status=status, content_type=renderer.content_type)
+    response.headers["Vary"] = "Accept"
+    if headers:
+        response.headers.update(headers)
+    if status == 200 and request.method in ("GET", "HEAD"):
+        response = conditional(response, renderer)
+    return response
+
+
+def empty(status: int = 204, headers: dict[str, str] | None = None) -> Response:
+    response = Response(status=status)
+    del response.headers["Content-Type"]  # no body, so no type
+    response.headers["Vary"] = "Accept"
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def error_response(error: ApiError, curie=None) -> Response:
+    """Render an error; if the client accepts nothing we make, use the default type."""
+    try:
+        renderer = negotiated_renderer()
+    except NotAcceptable:
+        renderer = representations.RENDERERS[0]
+    document = error_document(error.errors())
+    if curie is not None:
+        document.curies = (curie,)
+    response = Response(renderer.render(document), status=error.status, content_type=renderer.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers.update(error.headers)
+    return response

@@ -1,0 +1,36 @@
+"""Absolute URLs of our resources, built from the request's root URL.
+
+Built once per request with plain string formatting: ``url_for`` for every
+link of every item would cost more than the rest of a page.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from representations import Curie
+
+
+class Urls:
+    """The URL layout of the API, rooted at ``root`` (scheme, host and script root)."""
+
+    def __init__(self, root: str):
+        self.root = root.rstrip("/")
+
+    def home(self) -> str:
+        return f"{self.root}/"
+
+    def collection(self, name: str, **query) -> str:
+        url = f"{self.root}/{name}"
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def item(self, name: str, id: int) -> str:
+        return f"{self.root}/{name}/{id}"
+
+    def sub(self, name: str, id: int, part: str) -> str:
+        return f"{self.root}/{name}/{id}/{part}"
+
+    def rel(self, rel: str) -> str:
+        return f"{self.root}/rels/{rel}"
+
+    def curie(self) -> Curie:
+        return Curie("fg", f"{self.root}/rels/{{rel}}")

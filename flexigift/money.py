@@ -1,0 +1,65 @@
+"""Exact money: amounts live as integer minor units (cents) and never as floats.
+
+Clients send amounts as JSON numbers (parsed as :class:`~decimal.Decimal`),
+integers or strings; they leave as decimals with two places, or as whole
+numbers where the tutorials show them that way (``"balance": 250``).
+"""
+from __future__ import annotations
+
+import decimal
+import re
+
+#: The largest amount we accept: far beyond any gift card, far inside a BIGINT.
+MAX_CENTS = 10**15
+_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+
+
+class InvalidAmount(ValueError):
+    """Text or a number that is not an amount of money with at most two decimals."""
+
+
+def parse_cents(value: object) -> int:
+    """``value`` (int, Decimal or numeric string) as integer cents."""
+    if isinstance(value, bool):
+        raise InvalidAmount("must be an amount of money, not a boolean")
+    if isinstance(value, int):
+        cents = value * 100
+    elif isinstance(value, decimal.Decimal):
+        cents = _decimal_cents(value)
+    elif isinstance(value, str):
+        if not _AMOUNT.fullmatch(value):
+            raise InvalidAmount("must be a number with at most two decimals, like 50 or 12.50")
+        cents = _decimal_cents(decimal.Decimal(value))
+    else:
+        raise InvalidAmount("must be an amount of money, like 50 or \"12.50\"")
+    if abs(cents) > MAX_CENTS:
+        raise InvalidAmount(f"must not exceed {format_cents(MAX_CENTS)}")
+    return cents
+
+
+def _decimal_cents(value: decimal.Decimal) -> int:
+    if not value.is_finite():
+        raise InvalidAmount("must be a finite number")
+    scaled = value.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount("must have at most two decimals")
+    if abs(scaled) > MAX_CENTS:
+        raise InvalidAmount(f"must not exceed {format_cents(MAX_CENTS)}")
+    return int(scaled)
+
+
+def to_decimal(cents: int) -> decimal.Decimal:
+    """Cents as a two-place decimal: ``1250`` → ``Decimal('12.50')``."""
+    return decimal.Decimal(cents).scaleb(-2)
+
+
+def to_number(cents: int) -> decimal.Decimal:
+    """Cents as the tutorials show a balance: whole amounts without decimals."""
+    if cents % 100 == 0:
+        return decimal.Decimal(cents // 100)
+    return to_decimal(cents)
+
+
+def format_cents(cents: int) -> str:
+    """Cents as text with two decimals: ``5000`` → ``"50.00"``."""
+    return format(to_decimal(cents), "f")

@@ -1,0 +1,167 @@
+"""Building a collection page: filters, order, paging and zoom over one
+endpoint, in a fixed number of queries (one for the page, one for the count,
+and one per zoomed relation, plus whatever fixed prefetch an endpoint needs).
+"""
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import peewee
+
+from representations import Resource
+
+from ..errors import BadRequest
+from .params import OPERATORS, FilterTerm, PageRequest
+
+
+@dataclass
+class Page:
+    """The rows of one page and what is known of the whole collection."""
+
+    rows: list[peewee.Model]
+    total: int | None
+    has_next: bool
+
+
+def _unknown(parameter: str, what: str, name: str, known) -> BadRequest:
+    choices = ", ".join(sorted(known)) or "none"
+    return BadRequest(f"Query parameter {parameter}: unknown {what} {name!r} (known: {choices}).",
+                      parameter, logref=f"unknown_{what.replace(' ', '_')}")
+
+
+class CollectionQuery:
+    """One page of an endpoint's collection, as a :class:`PageRequest` describes it."""
+
+    def __init__(self, endpoint, request: PageRequest, lookup: Callable[[str], Any],
+                 scope: Any = None):
+        self.endpoint = endpoint
+        self.request = request
+        self.lookup = lookup  # endpoint name → endpoint
+        self.scope = scope
+        self._check_zoom(endpoint, request.zoom, "zoom")
+        self._check_fields()
+
+    # -- validation --------------------------------------------------------
+    def _check_zoom(self, endpoint, tree: dict, parameter: str) -> None:
+        for name, children in tree.items():
+            zoom = endpoint.zoomable.get(name)
+            if zoom is None:
+                raise _unknown(parameter, "zoom", name, endpoint.zoomable)
+            self._check_zoom(self.lookup(zoom.target), children, parameter)
+
+    def _check_fields(self) -> None:
+        if self.request.fields is None:
+            return
+        known = self.endpoint.property_names()
+        for name in self.request.fields:
+            if name not in known:
+                raise _unknown("fields", "field", name, known)
+
+    # -- the query ----------------------------------------------------------
+    def conditions(self) -> list[Any]:
+        conditions = [self.scope] if self.scope is not None else []
+        for term in self.request.filters:
+            conditions.append(self._condition(term))
+        return conditions
+
+    def _condition(self, term: FilterTerm) -> Any:
+        endpoint, zooms, tree = self.endpoint, [], self.request.zoom
+        if len(term.path) == 1 and term.path[0] in endpoint.filterable and term.path[0] not in endpoint.zoomable:
+            raise BadRequest(f"Query parameter {term.parameter}: unknown operator {term.field!r} "
+                             f"(known: {', '.join(OPERATORS)}).", term.parameter, logref="unknown_operator")
+        for name in term.path:
+            if name not in tree:
+                raise BadRequest(f"Query parameter {term.parameter}: filtering on {name!r} needs "
+                                 f"zoom={name}.", term.parameter, logref="bad_filter")
+            zoom = endpoint.zoomable[name]
+            zooms.append((endpoint, zoom))
+            endpoint, tree = self.lookup(zoom.target), tree[name]
+        try:
+            condition = self._field_condition(endpoint, term)
+        except BadRequest as error:
+            error.field = term.parameter
+            raise
+        for parent, zoom in reversed(zooms):
+            condition = zoom.parents_matching(parent.model, self.lookup(zoom.target), condition)
+        return condition
+
+    def _field_condition(self, endpoint, term: FilterTerm) -> Any:
+        filterable = endpoint.filterable.get(term.field)
+        if filterable is None:
+            raise _unknown(term.parameter, "field", term.field, endpoint.filterable)
+        text = term.text
+        if term.op == "isdefined":
+            if text.lower() not in ("true", "false"):
+                raise BadRequest(f"Query parameter {term.parameter} must be true or false.",
+                                 term.parameter, logref="bad_filter")
+            return filterable.is_defined(text.lower() == "true")
+        if term.op == "in":
+            return filterable.one_of([filterable.parse(part, term.parameter) for part in text.split(",")])
+        if term.op == "eq" and ".." in text:
+            low, _, high = text.partition("..")
+            return filterable.between(filterable.parse(low, term.parameter),
+                                      filterable.parse(high, term.parameter))
+        if term.op in ("eq", "not") and filterable.supports_wildcards and (
+                text.startswith("*") or text.endswith("*")):
+            like = filterable.like(text)
+            return like if term.op == "eq" else (~like | filterable.column.is_null())
+        return filterable.compare(term.op, filterable.parse(text, term.parameter))
+
+    def ordering(self) -> list[Any]:
+        keys = []
+        for name, descending in self.request.order:
+            filterable = self.endpoint.filterable.get(name)
+            if filterable is None or not filterable.orderable:
+                known = [key for key, value in self.endpoint.filterable.items() if value.orderable]
+                raise _unknown("order", "order field", name, known)
+            key = filterable.order_key()
+            keys.append(key.desc() if descending else key.asc())
+        keys.append(self.endpoint.model.id.asc())  # a total order, so pages never overlap
+        return keys
+
+    def page(self) -> Page:
+        endpoint, request = self.endpoint, self.request
+        conditions = self.conditions()
+        where = functools.reduce(operator.and_, conditions) if conditions else None
+        ordering = self.ordering()
+        query = endpoint.select()
+        if where is not None:
+            query = query.where(where)
+        total = None
+        if endpoint.count_total:
+            total = query.order_by().count()
+        extra = 0 if endpoint.count_total else 1
+        rows = endpoint.rows(query.order_by(*ordering).limit(request.limit + extra).offset(request.offset))
+        has_next = (request.offset + request.limit < total) if total is not None else len(rows) > request.limit
+        return Page(rows[:request.limit], total, has_next)
+
+    # -- representation -----------------------------------------------------
+    def represent(self, rows: list[peewee.Model], urls) -> list[Resource]:
+        items = self._represent(self.endpoint, rows, self.request.zoom, urls)
+        if self.request.fields is not None:
+            wanted = self.request.fields
+            for item in items:
+                item.properties = {name: item.properties[name] for name in wanted if name in item.properties}
+        return items
+
+    def _represent(self, endpoint, rows, tree: dict, urls) -> list[Resource]:
+        items = [endpoint.represent(row, urls, with_actions=False) for row in rows]
+        for name, children in tree.items():
+            zoom = endpoint.zoomable[name]
+            target = self.lookup(zoom.target)
+            related = zoom.related(target, rows)
+            if zoom.many:
+                every_child = [child for row in rows for child in related.get(row.id, [])]
+                represented = iter(self._represent(target, every_child, children, urls))
+                for item, row in zip(items, rows):
+                    item.embedded[zoom.rel] = [next(represented) for _ in related.get(row.id, [])]
+            else:
+                present = [related[row.id] for row in rows if related.get(row.id) is not None]
+                represented = iter(self._represent(target, present, children, urls))
+                for item, row in zip(items, rows):
+                    if related.get(row.id) is not None:
+                        item.embedded[zoom.rel] = next(represented)
+        return items

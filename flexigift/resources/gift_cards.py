@@ -1,0 +1,246 @@
+"""Gift cards: codes that hold a balance, linked to at most one user.
+
+The balance is set once, at creation (with its ``issue`` ledger entry); after
+that only the money services change it, so a PUT or PATCH may repeat the
+balance the card has but never set another.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from peewee import JOIN
+
+from representations import Action, Link
+
+from ..action_schemas import RedeemSchema, ReloadSchema
+from ..errors import BadRequest, Conflict, ValidationFailed
+from ..models import GiftCard, Issuer, Transaction, User
+from ..money import format_cents, to_number
+from ..schemas import GiftCardSchema
+from ..services.cards import ACTIVE, status_of
+from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
+from ..services.linking import ensure_linkable, user_by_user_id
+from ..query import fields as q
+from ..query.zoom import Zoom
+from .base import Endpoint
+from .forms import action_fields
+from .links import linked_id
+from .present import day, iso, json_object, json_text
+
+DESCRIPTIVE = ("card_id", "expiry_date", "single_use", "rechargeable", "recipient_email", "reference")
+REDEEM_FIELDS = action_fields(RedeemSchema())
+RELOAD_FIELDS = action_fields(ReloadSchema())
+
+
+def card_status(card: GiftCard, today: datetime.date | None = None) -> str:
+    """The stored status, or ``expired`` for an active card past its expiry date."""
+    return status_of(card, today)
+
+
+STATUSES = ("active", "disabled", "redeemed", "expired")
+
+
+def parse_status(text: str, parameter: str) -> str:
+    if text not in STATUSES:
+        raise BadRequest(f"Query parameter {parameter}: {text!r} is not one of {', '.join(STATUSES)}.",
+                         parameter, logref="bad_filter")
+    return text
+
+
+def status_condition(status: str, negate: bool = False):
+    """The SQL for "the card's status (as shown) is ``status``": expiry is computed."""
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    past = GiftCard.expiry_date.is_null(False) & (GiftCard.expiry_date < today)
+    active = GiftCard.status == "active"
+    condition = {
+        "active": active & ~past,
+        "expired": active & past,
+    }.get(status, GiftCard.status == status)
+    return ~condition if negate else condition
+
+
+class GiftCardEndpoint(Endpoint):
+    """``/gift_cards``: issue cards and link them to users."""
+
+    name, kind, title = "gift_cards", "gift_card", "Gift cards"
+    model = GiftCard
+    schema = GiftCardSchema()
+    kept_on_put = ("balance", "currency_code", "status")
+    filterable = {
+        "card_id": q.Text(GiftCard.card_id),
+        "user_id": q.Text(User.user_id),
+        "issuer": q.Text(Issuer.name),
+        "balance": q.Money(GiftCard.balance),
+        "initial_balance": q.Money(GiftCard.initial_balance),
+        "currency_code": q.Text(GiftCard.currency_code),
+        "expiry_date": q.Date(GiftCard.expiry_date),
+        "status": q.Custom(build=lambda op, status: status_condition(status, op == "not"),
+                           parse_value=lambda text, parameter: parse_status(text, parameter)),
+        "single_use": q.Boolean(GiftCard.single_use),
+        "rechargeable": q.Boolean(GiftCard.rechargeable),
+        "balance_max": q.Money(GiftCard.balance_max),
+        "recipient_email": q.Text(GiftCard.recipient_email),
+        "reference": q.Text(GiftCard.reference),
+        "id": q.Integer(GiftCard.id),
+        "date_created": q.DateTime(GiftCard.date_created),
+        "date_modified": q.DateTime(GiftCard.date_modified),
+    }
+    zoomable = {
+        "user": Zoom("user", "users", GiftCard.user, many=False),
+        "issuer": Zoom("issuer", "issuers", GiftCard.issuer, many=False),
+        "transactions": Zoom("transactions", "transactions", Transaction.gift_card, many=True),
+    }
+    required_on_create_only = ("balance",)
+
+    def item_title(self, card: GiftCard) -> str:
+        return card.card_id
+
+    def select(self):
+        return (GiftCard.select(GiftCard, User, Issuer)
+                .join(User, on=(GiftCard.user == User.id), join_type=JOIN.LEFT_OUTER).switch(GiftCard)
+                .join(Issuer))
+
+    def properties(self, card: GiftCard) -> dict[str, Any]:
+        return {
+            "card_id": card.card_id,
+            "user_id": card.user.user_id if card.user_id is not None else None,
+            "issuer": card.issuer.name,
+            "balance": to_number(card.balance),
+            "expiry_date": day(card.expiry_date),
+            "initial_balance": to_number(card.initial_balance),
+            "currency_code": card.currency_code,
+            "status": card_status(card),
+            "single_use": card.single_use,
+            "rechargeable": card.rechargeable,
+            "balance_max": None if card.balance_max is None else to_number(card.balance_max),
+            "recipient_email": card.recipient_email,
+            "reference": card.reference,
+            "metadata": json_object(card.metadata),
+            "id": card.id,
+            "date_created": iso(card.date_created),
+            "date_modified": iso(card.date_modified),
+        }
+
+    def links(self, card: GiftCard, urls) -> dict[str, Link]:
+        links = {"fg:issuer": Link(urls.item("issuers", card.issuer_id), card.issuer.name)}
+        if card.user_id is not None:
+            links["fg:user"] = Link(urls.item("users", card.user_id), card.user.user_id)
+        links["fg:transactions"] = Link(urls.sub("gift_cards", card.id, "transactions"), "Transaction log")
+        if card_status(card) == ACTIVE:
+            links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), "Pay with this card")
+            if card.rechargeable:
+                links["fg:reload"] = Link(urls.sub("gift_cards", card.id, "reload"), "Add money to this card")
+        return links
+
+    def actions(self, card: GiftCard, urls, properties: dict[str, Any]) -> list[Action]:
+        """Update and delete, and, on an active card, redeem and (when rechargeable) reload."""
+        actions = super().actions(card, urls, properties)
+        if properties["status"] == ACTIVE:
+            actions.append(Action("redeem", urls.sub("gift_cards", card.id, "redeem"), "POST",
+                                  "Pay for a product with this card", fields=REDEEM_FIELDS))
+            if card.rechargeable:
+                actions.append(Action("reload", urls.sub("gift_cards", card.id, "reload"), "POST",
+                                      "Add money to this card", fields=RELOAD_FIELDS))
+        return actions
+
+    # -- writing ---------------------------------------------------------
+    def load(self, body: dict[str, Any], *, partial=False) -> dict[str, Any]:
+        data = super().load(body, partial=partial)
+        sets_user, user_pk = linked_id(body.get("_links"), ("fg:user", "user"), "users_item")
+        if sets_user:
+            data["user_id"] = None if user_pk is None else _user_id_of(user_pk)
+        return data
+
+    def create(self, data: dict[str, Any]) -> GiftCard:
+        self.check_unique(None, GiftCard.card_id, data["card_id"], "card_id")
+        issuer = issuer_named(data["issuer"])
+        user = user_by_user_id(data["user_id"]) if data.get("user_id") is not None else None
+        _check_balance_max(data["balance"], data.get("balance_max"))
+        expiry = data["expiry_date"] if "expiry_date" in data else expiry_from(
+            issuer.expires_after, datetime.datetime.now(datetime.timezone.utc).date())
+        card = GiftCard.create(
+            card_id=data["card_id"], user=user, issuer=issuer,
+            balance=data["balance"], initial_balance=data["balance"],
+            currency_code=data.get("currency_code") or issuer.currency_code or DEFAULT_CURRENCY,
+            expiry_date=expiry, status=data.get("status") or "active",
+            single_use=data.get("single_use", False), rechargeable=data.get("rechargeable", True),
+            balance_max=data.get("balance_max"), recipient_email=data.get("recipient_email"),
+            reference=data.get("reference"), metadata=json_text(data.get("metadata")),
+        )
+        Transaction.create(gift_card=card, kind="issue", amount=card.balance,
+                           balance_after=card.balance, user=user)
+        card.issuer, card.user = issuer, user
+        return card
+
+    def change(self, card: GiftCard, data: dict[str, Any], *, replace: bool) -> GiftCard:
+        if replace:
+            data = self.cleared(data)
+        _check_unchanged(card, data)
+        if "card_id" in data and data["card_id"] != card.card_id:
+            self.check_unique(card, GiftCard.card_id, data["card_id"], "card_id")
+        if "user_id" in data:
+            user = user_by_user_id(data["user_id"]) if data["user_id"] is not None else None
+            ensure_linkable(card, user)
+            card.user = user
+        if "issuer" in data and data["issuer"] != card.issuer.name:
+            card.issuer = issuer_named(data["issuer"])
+        if data.get("status") is not None:
+            _change_status(card, data["status"])
+        for key in DESCRIPTIVE:
+            if key in data:
+                setattr(card, key, data[key])
+        if "balance_max" in data:
+            _check_balance_max(card.balance, data["balance_max"])
+            card.balance_max = data["balance_max"]
+        if "metadata" in data:
+            card.metadata = json_text(data["metadata"])
+        card.touch()
+        card.save()
+        return card
+
+    def delete(self, card: GiftCard) -> None:
+        if Transaction.select().where(Transaction.gift_card == card.id).exists():
+            raise Conflict(
+                f"Gift card {card.card_id!r} has transactions; deleting it would break its "
+                "history. Disable it instead (PATCH status to disabled).", logref="has_history",
+            )
+        card.delete_instance()
+
+
+def _user_id_of(user_pk: int) -> str:
+    user = User.get_or_none(User.id == user_pk) if 0 < user_pk <= 2**31 - 1 else None
+    if user is None:
+        raise ValidationFailed.single("_links.fg:user", f"There is no user with id {user_pk}.")
+    return user.user_id
+
+
+def _check_unchanged(card: GiftCard, data: dict[str, Any]) -> None:
+    problems = {}
+    if data.get("balance") is not None and data["balance"] != card.balance:
+        problems["balance"] = [
+            f"The balance is {format_cents(card.balance)}; it changes only through transactions "
+            "(redeem, refund, reload), never by PUT or PATCH. Send the current balance or omit it."
+        ]
+    if data.get("currency_code") is not None and data["currency_code"] != card.currency_code:
+        problems["currency_code"] = [
+            f"A card's currency is fixed when it is issued (it is {card.currency_code})."
+        ]
+    if problems:
+        raise ValidationFailed.from_messages(problems)
+
+
+def _check_balance_max(balance: int, balance_max: int | None) -> None:
+    if balance_max is not None and balance > balance_max:
+        raise ValidationFailed.single(
+            "balance_max", f"Must be at least the balance ({format_cents(balance)})."
+        )
+
+
+def _change_status(card: GiftCard, status: str) -> None:
+    if status == card.status:
+        return
+    if card.status == "redeemed":
+        raise Conflict(f"Gift card {card.card_id!r} has been redeemed; its status cannot change.",
+                       "status", logref="card_redeemed")
+    card.status = status

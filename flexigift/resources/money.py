@@ -1,0 +1,161 @@
+"""The money actions over HTTP: redeem and reload a card, refund a redemption.
+
+``POST /gift_cards/<id>/redeem``, ``POST /gift_cards/<id>/reload`` and
+``POST /transactions/<id>/refund`` each answer 201 with the new ledger entry
+(``Location``: ``/transactions/<entry id>``). An ``Idempotency-Key`` header
+makes a retry of the same request return the first response without a second
+change; the same key with a different request is a 422.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import peewee
+from flask import Response, request
+
+from representations import Link
+
+from ..action_schemas import RedeemSchema, RefundSchema, ReloadSchema
+from ..db import database
+from ..errors import ValidationFailed
+from ..http.respond import respond
+from ..http.urls import Urls
+from ..models import Issuer, Product, Transaction
+from ..services import idempotency, ledger
+from .actions import ActionView, action_body, idempotency_key, register_action
+from .base import current_urls
+from .links import linked_id
+from .rels import Relation, define_relation
+from .transactions import TRANSACTIONS
+
+CREATED = 201
+
+
+class MoneyAction(ActionView):
+    """A POST that changes a balance, in one database transaction, optionally idempotent."""
+
+    def post(self, id: int) -> Response:
+        data, links = action_body(self.schema)
+        key = idempotency_key()
+        with database.atomic():
+            command = self.resolve(id, data, links)
+            entry_id, status, replayed = self._once(id, command, key)
+            representation = TRANSACTIONS.represent(TRANSACTIONS.lookup(entry_id), current_urls())
+        headers = {"Location": representation.self_href}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return respond(representation, status, headers)
+
+    def _once(self, id: int, command: dict[str, Any], key: str | None) -> tuple[int, int, bool]:
+        """Perform the action, or replay the first outcome of a key used before.
+
+        (ledger entry id, status, whether it is a replay)
+        """
+        if key:
+            plain = {name: value for name, value in command.items()  # rows stand for their keys
+                     if not isinstance(value, peewee.Model)}
+            earlier = idempotency.claim(key, idempotency.fingerprint(request.method, request.path, plain))
+            if earlier is not None:
+                return earlier.transaction_id, earlier.status, True
+        entry_id = self.perform(id, command, key).id
+        if key:
+            idempotency.complete(key, CREATED, entry_id)
+        return entry_id, CREATED, False
+
+    def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
+        """The request as plain values (what the idempotency fingerprint covers)."""
+        return data
+
+    def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
+        raise NotImplementedError
+
+
+class CardAction(MoneyAction):
+    """A money action on a card."""
+
+    def target(self, id: int, urls: Urls) -> tuple[str, Link]:
+        card = ledger.card_for_update(id)
+        return "fg:gift_card", Link(urls.item("gift_cards", card.id), card.card_id)
+
+
+class RedeemView(CardAction):
+    """``POST /gift_cards/<id>/redeem``: pay for a product with the card."""
+
+    name, title, schema = "redeem", "Pay for a product with this card", RedeemSchema()
+
+    def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
+        product = _product(data.get("product_id"), links)
+        return {**data, "product_id": product.product_id, "product": product}
+
+    def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
+        return ledger.redeem(id, command["product"], command["amount"],
+                             order_reference=command.get("order_reference"),
+                             allow_partial=command["allow_partial"], idempotency_key=key)
+
+
+def _product(product_id: str | None, links: Any) -> Product:
+    """The product named by ``product_id`` or by a ``fg:product`` link; 422 when neither names one."""
+    query = Product.select(Product, Issuer).join(Issuer)
+    linked, pk = linked_id(links, ("fg:product", "product"), "products_item")
+    if linked and pk is not None:
+        product = query.where(Product.id == pk).first()
+        if product is None:
+            raise ValidationFailed.single("_links.fg:product", f"There is no product with id {pk}.")
+        if product_id is not None and product.product_id != product_id:
+            raise ValidationFailed.single("product_id", "Names another product than the fg:product link.")
+        return product
+    if product_id is None:
+        raise ValidationFailed.single(
+            "product_id", "Missing: name the product being paid for, by product_id or by a fg:product link.")
+    product = query.where(Product.product_id == product_id).first()
+    if product is None:
+        raise ValidationFailed.single("product_id", f"There is no product with product_id {product_id!r}.")
+    return product
+
+
+class ReloadView(CardAction):
+    """``POST /gift_cards/<id>/reload``: add money to a rechargeable card."""
+
+    name, title, schema = "reload", "Add money to this card", ReloadSchema()
+
+    def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
+        return ledger.reload(id, command["amount"], order_reference=command.get("order_reference"),
+                             idempotency_key=key)
+
+
+class RefundView(MoneyAction):
+    """``POST /transactions/<id>/refund``: return money of a redemption to its card."""
+
+    name, title, schema = "refund", "Refund this redemption", RefundSchema()
+
+    def target(self, id: int, urls: Urls) -> tuple[str, Link]:
+        entry = TRANSACTIONS.lookup(id)
+        return "fg:transaction", Link(urls.item("transactions", entry.id), TRANSACTIONS.item_title(entry))
+
+    def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
+        return ledger.refund(id, command["amount"], order_reference=command.get("order_reference"),
+                             idempotency_key=key)
+
+
+RELATIONS = (
+    Relation("redeem", "Redeem", "Pay for a product with a gift card: POST amount (default: the "
+             "product's price), product_id (or a fg:product link), order_reference, allow_partial. "
+             "201 with the redeem entry; 409 naming why the card cannot pay. Send an "
+             "Idempotency-Key header to make retries safe.", ("GET", "HEAD", "OPTIONS", "POST"),
+             {"POST": RedeemSchema()}),
+    Relation("reload", "Reload", "Add money to a rechargeable card, never above its balance_max: "
+             "POST amount. 201 with the reload entry.", ("GET", "HEAD", "OPTIONS", "POST"),
+             {"POST": ReloadSchema()}),
+    Relation("refund", "Refund", "Return money of one redemption to its card: POST amount "
+             "(default: all that is left). 201 with the refund entry.",
+             ("GET", "HEAD", "OPTIONS", "POST"), {"POST": RefundSchema()}),
+)
+
+
+def register_money(app) -> None:
+    """Route redeem, reload and refund."""
+    register_action(app, "/gift_cards/<int:id>/redeem", RedeemView, "gift_card_redeem")
+    register_action(app, "/gift_cards/<int:id>/reload", ReloadView, "gift_card_reload")
+    register_action(app, "/transactions/<int:id>/refund", RefundView, "transaction_refund")
+    for relation in RELATIONS:
+        define_relation(relation)

@@ -1,0 +1,31 @@
+"""Small conversions from stored values to the values resources show."""
+from __future__ import annotations
+
+import datetime
+
+import orjson
+
+UTC = datetime.timezone.utc
+
+
+def iso(moment: datetime.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset, to the second."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):  # SQLite hands back text it could not parse
+        moment = datetime.datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC, microsecond=0).isoformat()
+
+
+def day(value: datetime.date | str | None) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def json_object(text: str | None):
+    return None if text is None else orjson.loads(text)
+
+
+def json_text(value) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()

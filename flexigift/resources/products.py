@@ -1,0 +1,81 @@
+"""Products: what an issuer's cards may buy, at an exact price."""
+from __future__ import annotations
+
+from typing import Any
+
+from representations import Link
+
+from ..errors import Conflict
+from ..models import Issuer, Product, Transaction
+from ..query import fields as q
+from ..query.zoom import Zoom
+from ..money import format_cents
+from ..schemas import ProductSchema
+from ..services.issuers import issuer_named
+from .base import Endpoint
+from .present import iso
+
+
+class ProductEndpoint(Endpoint):
+    """``/products``: the issuers' eligible products."""
+
+    name, kind, title = "products", "product", "Products"
+    model = Product
+    schema = ProductSchema()
+    filterable = {
+        "product_id": q.Text(Product.product_id),
+        "name": q.Text(Product.name),
+        "price": q.Money(Product.price),
+        "eligible_issuer": q.Text(Issuer.name),
+        "currency_code": q.Text(Issuer.currency_code),
+        "id": q.Integer(Product.id),
+        "date_created": q.DateTime(Product.date_created),
+        "date_modified": q.DateTime(Product.date_modified),
+    }
+    zoomable = {"issuer": Zoom("issuer", "issuers", Product.issuer, many=False)}
+
+    def item_title(self, product: Product) -> str:
+        return product.product_id
+
+    def select(self):
+        return Product.select(Product, Issuer).join(Issuer)
+
+    def properties(self, product: Product) -> dict[str, Any]:
+        issuer = product.issuer
+        return {
+            "product_id": product.product_id,
+            "name": product.name,
+            "price": format_cents(product.price),
+            "eligible_issuer": issuer.name,
+            "currency_code": issuer.currency_code,
+            "id": product.id,
+            "date_created": iso(product.date_created),
+            "date_modified": iso(product.date_modified),
+        }
+
+    def links(self, product: Product, urls) -> dict[str, Link]:
+        return {"fg:issuer": Link(urls.item("issuers", product.issuer_id), product.issuer.name)}
+
+    def create(self, data: dict[str, Any]) -> Product:
+        self.check_unique(None, Product.product_id, data["product_id"], "product_id")
+        issuer = issuer_named(data["eligible_issuer"])
+        return Product.create(product_id=data["product_id"], name=data["name"],
+                              price=data["price"], issuer=issuer)
+
+    def change(self, product: Product, data: dict[str, Any], *, replace: bool) -> Product:
+        if "product_id" in data and data["product_id"] != product.product_id:
+            self.check_unique(product, Product.product_id, data["product_id"], "product_id")
+        for key in ("product_id", "name", "price"):
+            if key in data:
+                setattr(product, key, data[key])
+        if "eligible_issuer" in data:
+            product.issuer = issuer_named(data["eligible_issuer"])
+        product.touch()
+        product.save()
+        return product
+
+    def delete(self, product: Product) -> None:
+        if Transaction.select().where(Transaction.product == product.id).exists():
+            raise Conflict(f"Product {product.product_id!r} has been paid for with gift cards; "
+                           "deleting it would break that history.", logref="has_history")
+        product.delete_instance()

@@ -1,0 +1,165 @@
+"""The ledger as resources: ``/transactions``, ``/transactions/<id>`` and a
+card's log, ``/gift_cards/<id>/transactions`` (collections with the query
+layer's paging, filters, order and zoom).
+
+Entries are append only: no route updates or deletes one (405). Their
+representation depends only on the entry itself, which never changes, so an
+idempotent replay of a money request shows exactly the first response.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from representations import Action, Link
+
+from ..action_schemas import RefundSchema
+from ..http.respond import respond
+from ..http.urls import Urls
+from ..models import GiftCard, Transaction
+from ..money import to_number
+from ..query import fields as q
+from ..query.zoom import Zoom
+from ..services.ledger import card_for_update
+from . import base
+from .base import Endpoint, collection_page, current_urls
+from .actions import add_routes
+from .forms import action_fields
+from .home import COLLECTIONS
+from .present import iso
+from .rels import Relation, define_relation
+
+REFUND_FIELDS = action_fields(RefundSchema())
+KINDS = ("issue", "redeem", "refund", "reload", "adjust")
+
+
+class TransactionSchema(Schema):
+    """A ledger entry; every field is read only."""
+
+    kind = fields.String(dump_only=True, metadata={"options": KINDS})
+    amount = fields.Raw(dump_only=True)
+    balance_after = fields.Raw(dump_only=True)
+    currency_code = fields.String(dump_only=True)
+    order_reference = fields.String(dump_only=True)
+    idempotency_key = fields.String(dump_only=True)
+    id = fields.Integer(dump_only=True)
+    date_created = fields.DateTime(dump_only=True)
+    date_modified = fields.DateTime(dump_only=True)
+
+
+class TransactionEndpoint(Endpoint):
+    """One entry of a card's ledger: issue, redeem, refund, reload or adjust."""
+
+    name, kind, title = "transactions", "transaction", "Transactions"
+    model = Transaction
+    schema = TransactionSchema()
+    filterable = {
+        "kind": q.Text(Transaction.kind),
+        "amount": q.Money(Transaction.amount),
+        "balance_after": q.Money(Transaction.balance_after),
+        "currency_code": q.Text(GiftCard.currency_code),
+        "order_reference": q.Text(Transaction.order_reference),
+        "idempotency_key": q.Text(Transaction.idempotency_key),
+        "id": q.Integer(Transaction.id),
+        "date_created": q.DateTime(Transaction.date_created),
+    }
+    zoomable = {
+        "gift_card": Zoom("gift_card", "gift_cards", Transaction.gift_card, many=False),
+        "product": Zoom("product", "products", Transaction.product, many=False),
+        "user": Zoom("user", "users", Transaction.user, many=False),
+    }
+
+    def select(self):
+        # GiftCard.id too: peewee takes the entry's gift_card_id from the joined instance
+        return Transaction.select(Transaction, GiftCard.id, GiftCard.currency_code).join(GiftCard)
+
+    def item_title(self, entry: Transaction) -> str:
+        return f"{entry.kind} {entry.id}"
+
+    def properties(self, entry: Transaction) -> dict[str, Any]:
+        created = iso(entry.date_created)
+        return {
+            "kind": entry.kind,
+            "amount": to_number(entry.amount),
+            "balance_after": to_number(entry.balance_after),
+            "currency_code": entry.gift_card.currency_code,
+            "order_reference": entry.order_reference,
+            "idempotency_key": entry.idempotency_key,
+            "id": entry.id,
+            "date_created": created,
+            "date_modified": created,  # entries are never modified
+        }
+
+    def links(self, entry: Transaction, urls: Urls) -> dict[str, Link]:
+        links = {"fg:gift_card": Link(urls.item("gift_cards", entry.gift_card_id), "The gift card")}
+        if entry.product_id is not None:
+            links["fg:product"] = Link(urls.item("products", entry.product_id), "The product")
+        if entry.user_id is not None:
+            links["fg:user"] = Link(urls.item("users", entry.user_id), "The card's user")
+        if entry.refund_of_id is not None:
+            links["fg:refund_of"] = Link(urls.item("transactions", entry.refund_of_id),
+                                         "The redemption this refunds")
+        if entry.kind == "redeem":
+            links["fg:refund"] = Link(urls.sub("transactions", entry.id, "refund"), "Refund this redemption")
+        return links
+
+    def actions(self, entry: Transaction, urls: Urls, properties: dict[str, Any]) -> list[Action]:
+        if entry.kind != "redeem":
+            return []
+        return [refund_action(entry.id, urls)]
+
+
+def refund_action(entry_id: int, urls: Urls) -> Action:
+    return Action("refund", urls.sub("transactions", entry_id, "refund"), "POST",
+                  "Refund this redemption", fields=REFUND_FIELDS)
+
+
+TRANSACTIONS = TransactionEndpoint()
+
+
+class TransactionView(MethodView):
+    """``GET /transactions/<id>``: one ledger entry (read only)."""
+
+    def get(self, id: int) -> Response:
+        return respond(TRANSACTIONS.represent(TRANSACTIONS.lookup(id), current_urls()))
+
+
+class TransactionsView(MethodView):
+    """``GET /transactions``: every ledger entry (read only)."""
+
+    def get(self) -> Response:
+        return collection_page(TRANSACTIONS)
+
+
+class CardTransactionsView(MethodView):
+    """``GET /gift_cards/<id>/transactions``: a card's ledger, oldest first."""
+
+    def get(self, id: int) -> Response:
+        card = card_for_update(id)
+        return collection_page(TRANSACTIONS, scope=(Transaction.gift_card == card.id),
+                               title=f"Transactions of gift card {card.card_id}")
+
+
+RELATIONS = (
+    Relation("transactions", "Transactions", "A paginated collection of ledger entries (read only): "
+             "GET lists them, with limit, offset, filters, order, fields and zoom."),
+    Relation("transaction", "Transaction", "One ledger entry: kind (issue, redeem, refund, reload, "
+             "adjust), signed amount, balance_after, order_reference, idempotency_key. Append "
+             "only: it is never updated or deleted."),
+    Relation("refund_of", "Refunded redemption", "The redemption a refund entry returns money of."),
+)
+
+
+def register_transactions(app) -> None:
+    """Route the ledger's read-only resources and let cards zoom into their log."""
+    base.ENDPOINTS[TRANSACTIONS.name] = TRANSACTIONS
+    add_routes(app, "/transactions", TransactionsView.as_view("transactions_collection"))
+    add_routes(app, "/transactions/<int:id>", TransactionView.as_view("transactions_item"))
+    add_routes(app, "/gift_cards/<int:id>/transactions", CardTransactionsView.as_view("gift_card_transactions"))
+    for relation in RELATIONS:
+        define_relation(relation)
+    if (TRANSACTIONS.name, TRANSACTIONS.title) not in COLLECTIONS:
+        COLLECTIONS.append((TRANSACTIONS.name, TRANSACTIONS.title))

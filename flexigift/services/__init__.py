@@ -1,0 +1,1 @@
+"""Domain services: the rules that span more than one row (linking, issuing, money)."""

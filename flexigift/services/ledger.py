@@ -1,0 +1,236 @@
+"""The ledger: every change of a card's balance after it is issued.
+
+Redeem, refund and reload each change the balance with ONE conditional
+``UPDATE`` (the condition re-checks, in the database, everything the change
+needs: enough balance, an active unexpired card, room under balance_max) and
+write exactly one transaction entry. Callers run them inside one database
+transaction (``database.atomic()``), so a refusal raised here leaves nothing
+written. Concurrent requests cannot overdraw a card: the row lock the UPDATE
+takes serialises them, and each re-evaluates the condition on the committed
+balance (SQLite serialises whole write transactions with ``BEGIN IMMEDIATE``).
+
+Invariant, for every card: ``balance == initial_balance + sum(amounts of the
+entries after its issue entry)`` and ``balance >= 0``.
+"""
+from __future__ import annotations
+
+import datetime
+
+import peewee
+
+from ..db import is_postgres
+from ..errors import Conflict, NotFound
+from ..models import GiftCard, Issuer, Product, Transaction, utcnow
+from ..money import MAX_CENTS, format_cents
+from .cards import ACTIVE, REDEEMED, status_of, today_utc, usable
+from .payments import refusals
+
+#: The largest id a row can have (PostgreSQL's ``serial``).
+MAX_ID = 2**31 - 1
+#: The 409 logref of each reason a card cannot pay (services.payments.REASONS).
+LOGREFS = {
+    "wrong_issuer": "wrong_issuer",
+    "restricted_product": "restricted_product",
+    "currency": "currency_mismatch",
+    "disabled": "card_disabled",
+    "redeemed": "card_redeemed",
+    "expired": "card_expired",
+    "empty": "insufficient_balance",
+}
+
+
+def card_for_update(pk: int, lock: bool = False) -> GiftCard:
+    """The card with its issuer, or a 404; ``lock`` takes its row lock (PostgreSQL)."""
+    query = GiftCard.select(GiftCard, Issuer).join(Issuer).where(GiftCard.id == pk)
+    if lock and is_postgres():
+        query = query.for_update(of=GiftCard)
+    card = query.first() if 0 < pk <= MAX_ID else None
+    if card is None:
+        raise NotFound(f"There is no gift card with id {pk}.")
+    return card
+
+
+def _refused(card: GiftCard, reason: str, product: Product | None = None) -> Conflict:
+    messages = {
+        "wrong_issuer": lambda: f"is issued by {card.issuer.name}; {_named(product)} can be bought "
+                                f"only with {product.issuer.name} cards",
+        "restricted_product": lambda: f"cannot buy {_named(product)}: {card.issuer.name}'s "
+                                      "product_code_restrictions do not admit it",
+        "currency": lambda: f"holds {card.currency_code}; {_named(product)} is priced in "
+                            f"{product.issuer.currency_code}",
+        "disabled": lambda: "is disabled",
+        "redeemed": lambda: "is single-use and has been redeemed",
+        "expired": lambda: f"expired at the end of {card.expiry_date}",
+        "empty": lambda: "has no balance left",
+    }
+    return Conflict(f"Gift card {card.card_id!r} {messages[reason]()}.", logref=LOGREFS[reason])
+
+
+def _named(product: Product) -> str:
+    return f"product {product.product_id!r}"
+
+
+def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
+    return Transaction.create(gift_card=card_pk, kind=kind, amount=amount,
+                              balance_after=balance_after, **details)
+
+
+# -- redeem ----------------------------------------------------------------
+def redeem(card_pk: int, product: Product, amount: int | None = None, *,
+           order_reference: str | None = None, allow_partial: bool = False,
+           idempotency_key: str | None = None, today: datetime.date | None = None) -> Transaction:
+    """Debit ``amount`` (default: the product's price) from a card for ``product``.
+
+    With ``allow_partial``, debit ``min(balance, amount)`` when the balance is
+    positive. A single-use card becomes ``redeemed``. 409 naming the reason
+    when the card cannot pay, or cannot pay that much.
+    """
+    today = today or today_utc()
+    wanted = product.price if amount is None else amount
+    card = card_for_update(card_pk, lock=allow_partial)
+    reasons = refusals(card, product, today)
+    if reasons:
+        raise _refused(card, reasons[0], product)
+    debit = min(card.balance, wanted) if allow_partial else wanted
+    if card.balance < debit:
+        raise _insufficient(card, debit)
+    balance_after = _debit(card, product, debit, today)
+    if balance_after is None:
+        raise _why_not(card_pk, product, debit, today)
+    return _entry(card.id, "redeem", -debit, balance_after, product=product.id, user=card.user_id,
+                  order_reference=order_reference, idempotency_key=idempotency_key)
+
+
+def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date) -> int | None:
+    """The one conditional UPDATE of a redemption: the new balance, or None if refused."""
+    spent = peewee.Case(None, [(GiftCard.single_use == True, REDEEMED)], GiftCard.status)  # noqa: E712
+    query = (GiftCard
+             .update(balance=GiftCard.balance - amount, status=spent, date_modified=utcnow())
+             .where(GiftCard.id == card.id, GiftCard.balance >= amount, usable(today),
+                    GiftCard.issuer == product.issuer_id,
+                    GiftCard.currency_code == product.issuer.currency_code)
+             .returning(GiftCard.balance).tuples())
+    rows = list(query.execute())
+    return rows[0][0] if rows else None
+
+
+def _insufficient(card: GiftCard, amount: int) -> Conflict:
+    return Conflict(
+        f"Gift card {card.card_id!r} holds {format_cents(card.balance)} {card.currency_code}, "
+        f"less than {format_cents(amount)}; nothing was debited (send allow_partial to debit "
+        "what it holds).", "amount", logref="insufficient_balance",
+    )
+
+
+def _why_not(card_pk: int, product: Product, amount: int, today: datetime.date) -> Conflict:
+    """Why a conditional UPDATE matched no row: the card changed since it was read."""
+    card = card_for_update(card_pk)
+    reasons = refusals(card, product, today)
+    if reasons:
+        return _refused(card, reasons[0], product)
+    return _insufficient(card, amount)
+
+
+# -- refund ----------------------------------------------------------------
+def refundable(redemption: Transaction) -> int:
+    """What is left to refund of a redemption (its amount less every refund of it)."""
+    refunded = (Transaction.select(peewee.fn.COALESCE(peewee.fn.SUM(Transaction.amount), 0))
+                .where(Transaction.refund_of == redemption.id).scalar())
+    return -redemption.amount - int(refunded)
+
+
+def refund(redemption_pk: int, amount: int | None = None, *, order_reference: str | None = None,
+           idempotency_key: str | None = None) -> Transaction:
+    """Return up to what remains of one redemption to its card (default: all of it).
+
+    The redemption's row is locked first (``FOR UPDATE`` on PostgreSQL), so
+    concurrent refunds of one redemption never return more than it took.
+    """
+    redemption = _locked_redemption(redemption_pk)
+    remaining = refundable(redemption)
+    if remaining <= 0:
+        raise Conflict(f"Transaction {redemption_pk} has been refunded in full.", logref="fully_refunded")
+    amount = remaining if amount is None else amount
+    if amount > remaining:
+        raise Conflict(f"Only {format_cents(remaining)} of transaction {redemption_pk} is left to "
+                       f"refund, less than {format_cents(amount)}.", "amount",
+                       logref="refund_exceeds_redemption")
+    balance_after = _credit(redemption.gift_card_id, amount, reactivate=amount == remaining)
+    return _entry(redemption.gift_card_id, "refund", amount, balance_after, refund_of=redemption.id,
+                  product=redemption.product_id, user=redemption.user_id,
+                  order_reference=order_reference or redemption.order_reference,
+                  idempotency_key=idempotency_key)
+
+
+def _locked_redemption(pk: int) -> Transaction:
+    query = Transaction.select().where(Transaction.id == pk)
+    if is_postgres():
+        query = query.for_update()
+    redemption = query.first() if 0 < pk <= MAX_ID else None
+    if redemption is None:
+        raise NotFound(f"There is no transaction with id {pk}.")
+    if redemption.kind != "redeem":
+        raise Conflict(f"Transaction {pk} is a {redemption.kind}, not a redemption; only "
+                       "redemptions can be refunded.", logref="not_a_redemption")
+    return redemption
+
+
+def _credit(card_pk: int, amount: int, *, reactivate: bool) -> int:
+    """Add a refund to the card, within balance_max; a full refund re-opens a single-use card."""
+    status = peewee.Case(None, [(GiftCard.status == REDEEMED, ACTIVE)], GiftCard.status) \
+        if reactivate else GiftCard.status
+    query = (GiftCard
+             .update(balance=GiftCard.balance + amount, status=status, date_modified=utcnow())
+             .where(GiftCard.id == card_pk, _room_for(amount))
+             .returning(GiftCard.balance).tuples())
+    rows = list(query.execute())
+    if not rows:
+        raise _above_max(card_for_update(card_pk), amount)
+    return rows[0][0]
+
+
+def _room_for(amount: int) -> peewee.Expression:
+    """SQL: adding ``amount`` keeps the balance within balance_max (and within MAX_CENTS)."""
+    within_max = GiftCard.balance_max.is_null() | (GiftCard.balance + amount <= GiftCard.balance_max)
+    return within_max & (GiftCard.balance <= MAX_CENTS - amount)
+
+
+def _above_max(card: GiftCard, amount: int) -> Conflict:
+    limit = (f"its balance_max of {format_cents(card.balance_max)}" if card.balance_max is not None
+             else f"the largest balance a card may hold ({format_cents(MAX_CENTS)})")
+    return Conflict(
+        f"Adding {format_cents(amount)} to gift card {card.card_id!r} (balance "
+        f"{format_cents(card.balance)}) would exceed {limit}.", "amount", logref="above_balance_max",
+    )
+
+
+# -- reload ----------------------------------------------------------------
+def reload(card_pk: int, amount: int, *, order_reference: str | None = None,
+           idempotency_key: str | None = None, today: datetime.date | None = None) -> Transaction:
+    """Add ``amount`` to a rechargeable, active card, never above its balance_max."""
+    today = today or today_utc()
+    card = card_for_update(card_pk)
+    _check_reloadable(card, amount, today)
+    query = (GiftCard
+             .update(balance=GiftCard.balance + amount, date_modified=utcnow())
+             .where(GiftCard.id == card.id, GiftCard.rechargeable == True,  # noqa: E712
+                    usable(today), _room_for(amount))
+             .returning(GiftCard.balance).tuples())
+    rows = list(query.execute())
+    if not rows:  # the card changed since it was read: say how
+        _check_reloadable(card_for_update(card_pk), amount, today)
+        raise Conflict("The gift card changed while it was being reloaded; try again.",
+                       logref="concurrent_change")
+    return _entry(card.id, "reload", amount, rows[0][0], user=card.user_id,
+                  order_reference=order_reference, idempotency_key=idempotency_key)
+
+
+def _check_reloadable(card: GiftCard, amount: int, today: datetime.date) -> None:
+    if not card.rechargeable:
+        raise Conflict(f"Gift card {card.card_id!r} is not rechargeable.", logref="not_rechargeable")
+    status = status_of(card, today)
+    if status != ACTIVE:
+        raise _refused(card, status)
+    limit = MAX_CENTS if card.balance_max is None else card.balance_max
+    if card.balance + amount > limit:
+        raise _above_max(card, amount)

@@ -1,0 +1,74 @@
+"""Linking cards to users. The card's ``user`` column is the one fact; a user's
+``gift_cards`` list is read from it, so the two views always agree.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..errors import Conflict, ValidationFailed
+from ..models import GiftCard, User, utcnow
+from ..query.compiled import CompiledSelect
+
+
+_CARD_IDS_OF_USER = CompiledSelect(
+    lambda user: GiftCard.select(GiftCard.card_id).where(GiftCard.user == user).order_by(GiftCard.id)
+)
+
+
+def user_by_user_id(user_id: str, field: str = "user_id") -> User:
+    """The user with this ``user_id``, or a 422 naming ``field``."""
+    user = User.get_or_none(User.user_id == user_id)
+    if user is None:
+        raise ValidationFailed.single(field, f"There is no user with user_id {user_id!r}.")
+    return user
+
+
+def card_ids_of(user: User) -> list[str]:
+    """The card_ids linked to ``user``, in the order they were created."""
+    return [card.card_id for card in _CARD_IDS_OF_USER.rows(user.id)]
+
+
+def card_ids_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
+    """For many users at once (one query): their linked card_ids."""
+    ids = list(user_ids)
+    linked: dict[int, list[str]] = {id: [] for id in ids}
+    if not ids:
+        return linked
+    query = (GiftCard.select(GiftCard.user, GiftCard.card_id)
+             .where(GiftCard.user.in_(ids)).order_by(GiftCard.id).tuples())
+    for user_id, card_id in query:
+        linked[user_id].append(card_id)
+    return linked
+
+
+def ensure_linkable(card: GiftCard, user: User | None) -> None:
+    """409 when ``card`` already belongs to someone other than ``user``."""
+    if user is not None and card.user_id is not None and card.user_id != user.id:
+        owner = User.get_by_id(card.user_id)
+        raise Conflict(
+            f"Gift card {card.card_id!r} is already linked to user {owner.user_id!r}; "
+            "unlink it there first.", "gift_cards", logref="card_linked_elsewhere",
+        )
+
+
+def set_cards_of(user: User, card_ids: list[str]) -> None:
+    """Link exactly ``card_ids`` to ``user``, unlinking the user's other cards."""
+    wanted = list(dict.fromkeys(card_ids))
+    cards = {card.card_id: card for card in GiftCard.select().where(GiftCard.card_id.in_(wanted))}
+    missing = [card_id for card_id in wanted if card_id not in cards]
+    if missing:
+        raise ValidationFailed.single(
+            "gift_cards", f"There is no gift card with card_id {', '.join(map(repr, missing))}."
+        )
+    for card in cards.values():
+        ensure_linkable(card, user)
+    now = utcnow()
+    (GiftCard.update(user=None, date_modified=now)
+     .where((GiftCard.user == user.id) & GiftCard.card_id.not_in(wanted)).execute())
+    unlinked = [card.card_id for card in cards.values() if card.user_id is None]
+    if unlinked:
+        linked = (GiftCard.update(user=user.id, date_modified=now)
+                  .where(GiftCard.card_id.in_(unlinked) & GiftCard.user.is_null()).execute())
+        if linked != len(unlinked):
+            raise Conflict("A gift card was linked to another user at the same time; try again.",
+                           "gift_cards", logref="card_linked_elsewhere")

@@ -1,0 +1,45 @@
+"""Flexigift's representation library: an internal model of a resource,
+content negotiation, and one renderer per media type.
+
+It depends on neither the application nor the database: hand it a
+:class:`Resource` and a renderer, get bytes back.
+"""
+from .hal_json import HalJsonRenderer
+from .hal_xml import HalXmlRenderer
+from .html import HtmlRenderer
+from .model import Action, Curie, Field, Link, Resource, error_document
+from .negotiation import parse_accept, select
+from .plain_json import PlainJsonRenderer
+from .renderer import Renderer
+from .siren import SirenRenderer
+
+#: Every renderer, in the server's order of preference (the first answers ``*/*``).
+RENDERERS: list[Renderer] = [
+    HalJsonRenderer(),
+    HalXmlRenderer(),
+    SirenRenderer(),
+    PlainJsonRenderer(),
+    HtmlRenderer(),
+]
+
+
+def register(renderer: Renderer) -> None:
+    """Add a renderer; adding a media type is writing its module and calling this."""
+    RENDERERS.append(renderer)
+
+
+def supported_media_types() -> list[str]:
+    return [renderer.media_type for renderer in RENDERERS]
+
+
+def renderer_for(accept: str | None) -> Renderer | None:
+    """The renderer the client prefers, or ``None`` (answer 406)."""
+    return select(accept, RENDERERS)
+
+
+__all__ = [
+    "Action", "Curie", "Field", "Link", "Resource", "Renderer", "RENDERERS",
+    "HalJsonRenderer", "HalXmlRenderer", "HtmlRenderer", "PlainJsonRenderer",
+    "SirenRenderer", "error_document", "parse_accept",
+    "register", "renderer_for", "select", "supported_media_types",
+]

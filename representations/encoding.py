@@ -1,0 +1,72 @@
+"""JSON encoding shared by the JSON-based renderers.
+
+Money arrives as :class:`decimal.Decimal` and leaves as a JSON number written
+from its exact decimal text (never through a binary float); dates and times
+leave as ISO 8601 strings. The text the XML and HTML renderers show of a
+value, and the clean-up XML needs, live here too.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+# What XML 1.0 cannot carry at all, not even as a character reference: C0
+# controls other than tab, LF and CR, lone surrogates (not even UTF-8), U+FFFE
+# and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def json_value(value: Any) -> Any:
+    """``value`` made encodable: decimals become exact number fragments."""
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot encode {value!r} as JSON")
+        return orjson.Fragment(format(value, "f"))
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_value(item) for item in value]
+    return value
+
+
+def json_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a property mapping with every value made encodable."""
+    return {key: json_value(value) for key, value in properties.items()}
+
+
+def _default(value: Any) -> Any:
+    return str(value)
+
+
+def dumps(document: Any, pretty: bool = False) -> bytes:
+    """Encode ``document`` (already passed through :func:`json_value`) as UTF-8 JSON."""
+    options = _OPTIONS | (orjson.OPT_INDENT_2 if pretty else 0)
+    return orjson.dumps(document, default=_default, option=options)
+
+
+def text(value: Any) -> str:
+    """The text of a scalar property as the non-JSON renderers show it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def xml_safe(value: str) -> str:
+    """``value`` with each character XML 1.0 forbids replaced by U+FFFD.
+
+    Replaced rather than dropped, so a reader can see that something was
+    there. The XML and HTML renderers pass every string through this.
+    """
+    return _NOT_XML.sub("\ufffd", value)

@@ -1,0 +1,28 @@
+"""The contract every renderer follows, and the registry of renderers."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .model import Resource
+
+
+class Renderer:
+    """Turns a :class:`Resource` into bytes of one media type.
+
+    Subclasses set ``media_type`` (and ``aliases``, other names clients use for
+    it) and implement :meth:`render`. A renderer never touches the database or
+    the HTTP request: everything it shows is in the resource.
+    """
+
+    media_type: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    charset: ClassVar[str | None] = None
+
+    @property
+    def content_type(self) -> str:
+        if self.charset:
+            return f"{self.media_type}; charset={self.charset}"
+        return self.media_type
+
+    def render(self, resource: Resource) -> bytes:
+        raise NotImplementedError

@@ -1,0 +1,87 @@
+"""A real multi-process Flexigift server for concurrency tests: ``gunicorn -w 4``
+on 127.0.0.1, serving ``wsgi:app`` on a given database, stopped (and killed if
+need be) when the block ends. Every wait is bounded in time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from typing import Iterator
+
+REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+START_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 60.0
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def call(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    """One HTTP request; its status and body (error statuses included)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Accept": "application/json", "Content-Type": "application/json", **(headers or {})})
+    try:
+        with _OPENER.open(request, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _wait_until_serving(process: subprocess.Popen, url: str, log: pathlib.Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if call("GET", url)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer {url} within {START_TIMEOUT}s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@contextmanager
+def gunicorn(database_url: str, ready_path: str, workers: int = 4, threads: int = 4) -> Iterator[str]:
+    """Serve ``database_url`` with ``workers`` processes; the base URL, once ``ready_path`` answers."""
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    env = {**os.environ, "DATABASE_URL": database_url, "FLEXIGIFT_AUTH": "off"}
+    with tempfile.TemporaryDirectory() as directory:
+        log = pathlib.Path(directory) / "gunicorn.log"
+        with open(log, "wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                 "--bind", f"{HOST}:{port}", "--chdir", str(REPOSITORY), "--graceful-timeout", "5",
+                 "wsgi:app"],
+                env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                _wait_until_serving(process, base + ready_path, log)
+                yield base
+            finally:
+                _stop(process)

@@ -1,0 +1,127 @@
+"""Property: any sequence of redeem, refund and reload on a freshly issued card
+does what a simple model of the rules predicts, keeps the ledger invariant,
+and never takes a balance below zero or above balance_max (SQLite; the
+deterministic money tests run on both databases)."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flexigift.money import MAX_CENTS, format_cents
+from ledger import assert_ledger_holds, ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
+from money_helpers import DOG_BED, KOHLS, balance_of
+
+CARD_NUMBERS = itertools.count(1)
+cents = st.integers(min_value=1, max_value=12_000)
+OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("redeem"), cents, st.booleans()),
+    st.tuples(st.just("refund"), st.none() | cents, st.integers(0, 20)),
+    st.tuples(st.just("reload"), cents, st.just(None)),
+), max_size=14)
+
+
+@dataclass
+class Model:
+    """What the rules say a card holds and which requests succeed."""
+
+    balance: int
+    balance_max: int | None
+    rechargeable: bool
+    single_use: bool
+    redeemed: bool = False
+    redemptions: list[list[int]] = field(default_factory=list)  # [entry id, amount, refunded]
+
+    def redeem(self, amount: int, partial: bool) -> tuple[str | None, int]:
+        if self.redeemed:
+            return "card_redeemed", 0
+        debit = min(self.balance, amount) if partial else amount
+        if self.balance == 0 or debit > self.balance:
+            return "insufficient_balance", 0
+        self.balance -= debit
+        self.redeemed = self.single_use
+        return None, debit
+
+    def refund(self, redemption: list[int], amount: int | None) -> str | None:
+        remaining = redemption[1] - redemption[2]
+        amount = remaining if amount is None else amount
+        if remaining == 0:
+            return "fully_refunded"
+        if amount > remaining:
+            return "refund_exceeds_redemption"
+        if self.balance + amount > (MAX_CENTS if self.balance_max is None else self.balance_max):
+            return "above_balance_max"
+        self.balance += amount
+        redemption[2] += amount
+        self.redeemed = self.redeemed and amount < remaining
+        return None
+
+    def reload(self, amount: int) -> str | None:
+        if not self.rechargeable:
+            return "not_rechargeable"
+        if self.redeemed:
+            return "card_redeemed"
+        if self.balance + amount > (MAX_CENTS if self.balance_max is None else self.balance_max):
+            return "above_balance_max"
+        self.balance += amount
+        return None
+
+
+def outcome(response) -> str | None:
+    if response.status_int == 201:
+        return None
+    return response.json["errors"][0]["logref"]
+
+
+def post(api, url: str, body: dict):
+    return api.client.post_json(url, body, headers={"Accept": "application/json"}, expect_errors=True)
+
+
+def apply(api, card_pk: int, model: Model, operation: tuple) -> None:
+    kind, amount, extra = operation
+    if kind == "redeem":
+        expected, debit = model.redeem(amount, extra)
+        response = post(api, f"/gift_cards/{card_pk}/redeem", {
+            "product_id": DOG_BED["product_id"], "amount": format_cents(amount), "allow_partial": extra})
+        if expected is None:
+            model.redemptions.append([response.json["id"], debit, 0])
+    elif kind == "refund":
+        if not model.redemptions:
+            return
+        redemption = model.redemptions[extra % len(model.redemptions)]
+        expected = model.refund(redemption, amount)
+        body = {} if amount is None else {"amount": format_cents(amount)}
+        response = post(api, f"/transactions/{redemption[0]}/refund", body)
+    else:
+        expected = model.reload(amount)
+        response = post(api, f"/gift_cards/{card_pk}/reload", {"amount": format_cents(amount)})
+    assert outcome(response) == expected, (operation, response.text)
+
+
+def ensure_world(api) -> None:
+    if not api.get(f"/products?product_id={DOG_BED['product_id']}").json:
+        api.post("/issuers", KOHLS)
+        api.post("/products", DOG_BED)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(initial=st.integers(0, 20_000), headroom=st.none() | st.integers(0, 10_000),
+       rechargeable=st.booleans(), single_use=st.booleans(), operations=OPERATIONS)
+def test_any_sequence_of_money_requests_keeps_the_ledger(app, json_client, initial, headroom, rechargeable,
+                                                         single_use, operations):
+    ensure_world(json_client)
+    balance_max = None if headroom is None else initial + headroom
+    created = json_client.post("/gift_cards", {
+        "card_id": f"prop-{next(CARD_NUMBERS)}", "issuer": "Kohls", "balance": format_cents(initial),
+        "balance_max": None if balance_max is None else format_cents(balance_max),
+        "rechargeable": rechargeable, "single_use": single_use}).json
+    model = Model(initial, balance_max, rechargeable, single_use)
+    for operation in operations:
+        apply(json_client, created["id"], model, operation)
+        assert 0 <= model.balance <= (balance_max if balance_max is not None else MAX_CENTS)
+    assert balance_of(json_client, created["id"]) * 100 == model.balance
+    assert_ledger_holds(app)
