@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-import orjson
 from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from representations.encoding import dumps, json_value
 
 from .currencies import ISO_4217
 from .money import InvalidAmount, format_cents, parse_cents, to_number
@@ -122,8 +123,8 @@ class GiftCardSchema(ResourceSchema):
         if value is None:
             return
         try:
-            size = len(orjson.dumps(value))
-        except TypeError:
+            size = len(dumps(json_value(value)))
+        except (TypeError, ValueError):
             raise ValidationError("Must be a JSON object.") from None
         if size > METADATA_MAX_BYTES:
             raise ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON, got {size}.")

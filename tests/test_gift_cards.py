@@ -320,14 +320,18 @@ class TestMetadata:
         response = api.post("/gift_cards", {**KOHLS_CARD, "metadata": metadata}, status=422)
         assert fields_at_fault(response) == ["metadata"]
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "JSON numbers with a fraction arrive as Decimal (for exact money) and "
-        "GiftCardSchema._metadata_size / present.json_text dump metadata with orjson, "
-        "which cannot encode Decimal: the card is refused with 'Must be a JSON object.'"))
     def test_metadata_with_fractional_numbers_round_trips(self, json_client):
         metadata = {"rate": 1.5, "weights": [0.25, 2]}
         response = json_client.post("/gift_cards", {**KOHLS_CARD, "metadata": metadata}, status=201)
         assert json_client.get(response.headers["Location"]).json["metadata"] == metadata
+
+    def test_metadata_numbers_keep_every_digit_they_were_sent_with(self, json_client):
+        body = (b'{"card_id": "exact-1", "issuer": "Kohls", "balance": 5, '
+                b'"metadata": {"rate": 0.1000000000000000055511151231257827, "big": 12345678901234567890.5}}')
+        created = json_client.raw("POST", "/gift_cards", body, status=201)
+        text = json_client.get(created.headers["Location"]).body
+        assert b'"rate":0.1000000000000000055511151231257827' in text
+        assert b'"big":12345678901234567890.5' in text
 
 
 class TestStatus:

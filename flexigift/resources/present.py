@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime
+import decimal
+import json
 
-import orjson
+from representations.encoding import dumps, json_value
 
 UTC = datetime.timezone.utc
 
@@ -24,8 +26,10 @@ def day(value: datetime.date | str | None) -> str | None:
 
 
 def json_object(text: str | None):
-    return None if text is None else orjson.loads(text)
+    """Stored JSON as it was sent: a number with a fraction stays exact (a Decimal)."""
+    return None if text is None else json.loads(text, parse_float=decimal.Decimal)
 
 
 def json_text(value) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    """JSON text of a value from a request body (numbers with a fraction arrive as Decimals)."""
+    return None if value is None else dumps(json_value(value)).decode()
