@@ -22,8 +22,14 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+#: Types orjson writes as they are (checked first: nearly every property is one).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def json_value(value: Any) -> Any:
     """``value`` made encodable: decimals become exact number fragments."""
+    if value.__class__ in _PLAIN:
+        return value
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot encode {value!r} as JSON")
@@ -37,7 +43,9 @@ def json_value(value: Any) -> Any:
 
 def json_properties(properties: dict[str, Any]) -> dict[str, Any]:
     """A copy of a property mapping with every value made encodable."""
-    return {key: json_value(value) for key, value in properties.items()}
+    plain = _PLAIN
+    return {key: value if value.__class__ in plain else json_value(value)
+            for key, value in properties.items()}
 
 
 def _default(value: Any) -> Any:

@@ -110,31 +110,63 @@ class CollectionQuery:
             return like if term.op == "eq" else (~like | filterable.column.is_null())
         return filterable.compare(term.op, filterable.parse(text, term.parameter))
 
-    def ordering(self) -> list[Any]:
+    def ordering(self, reverse: bool = False) -> list[Any]:
+        """The ORDER BY keys (``reverse``: the same order backwards, NULLs included)."""
         keys = []
         for name, descending in self.request.order:
             filterable = self.endpoint.filterable.get(name)
             if filterable is None or not filterable.orderable:
                 known = [key for key, value in self.endpoint.filterable.items() if value.orderable]
                 raise _unknown("order", "order field", name, known)
-            key = filterable.order_key()
-            keys.append(key.desc() if descending else key.asc())
-        keys.append(self.endpoint.model.id.asc())  # a total order, so pages never overlap
-        return keys
+            keys.append((filterable.order_key(), descending != reverse))
+        keys.append((self.endpoint.model.id, reverse))  # a total order, so pages never overlap
+        return [key.desc() if descending else key.asc() for key, descending in keys]
+
+    def _joins_for(self, names: list[str]) -> bool:
+        """Whether any of these filterable properties is a column of another table
+        than the endpoint's (then the query starts from the endpoint's joined select)."""
+        model = self.endpoint.model
+        columns = [self.endpoint.filterable[name].column for name in names if name in self.endpoint.filterable]
+        return any(getattr(column, "model", model) is not model for column in columns)
 
     def page(self) -> Page:
+        """The page's rows, in at most two queries: the count, and the page itself.
+
+        The page selects its ids in a subquery over the bare table (joined only
+        when a filter or the order needs it), so skipping ``offset`` rows never
+        joins them; past the middle of a counted collection it walks from the
+        far end in reverse, so the last page costs what the first does.
+        """
         endpoint, request = self.endpoint, self.request
         conditions = self.conditions()
         where = functools.reduce(operator.and_, conditions) if conditions else None
-        ordering = self.ordering()
-        query = endpoint.select()
+        ordering = self.ordering()  # checks the order fields before any query runs
+        # Child filters (user:name=…) are subqueries on the item's own column: only
+        # the item's own filters, and the order, can need the joined tables.
+        filtered = [term.field for term in request.filters if not term.path]
+        ordered = [name for name, _ in request.order]
+        count = endpoint.select() if self._joins_for(filtered) else endpoint.model.select()
+        base = endpoint.select() if self._joins_for(filtered + ordered) else endpoint.model.select()
         if where is not None:
-            query = query.where(where)
+            base, count = base.where(where), count.where(where)
         total = None
         if endpoint.count_total:
-            total = query.order_by().count()
-        extra = 0 if endpoint.count_total else 1
-        rows = endpoint.rows(query.order_by(*ordering).limit(request.limit + extra).offset(request.offset))
+            total = count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by().scalar()
+        limit, offset, reverse = request.limit + (total is None), request.offset, False
+        if total is not None:
+            limit = max(min(request.limit, total - offset), 0)
+            if offset > total // 2:
+                offset, reverse = total - offset - limit, True
+        rows = []
+        if limit:
+            ordering = self.ordering(reverse) if reverse else ordering
+            ids = base.select(endpoint.model.id).order_by(*ordering).limit(limit).offset(offset)
+            template = endpoint.template(
+                ("page", tuple(request.order), reverse),
+                lambda hole: endpoint.select().where(endpoint.model.id.in_(hole)).order_by(*ordering))
+            rows = endpoint.prepared(template.fill_query(ids))
+        if reverse:
+            rows.reverse()
         has_next = (request.offset + request.limit < total) if total is not None else len(rows) > request.limit
         return Page(rows[:request.limit], total, has_next)
 

@@ -1,49 +1,82 @@
 """Queries whose SQL is written once and reused: peewee builds SQL anew on every
-execution, which costs more than running a primary-key lookup. A
-:class:`CompiledSelect` builds its SQL once per database, with a marker where
-the parameter goes, then only swaps the parameter in.
+execution, and for a select of a few joined tables that costs several times
+what running it does. A :class:`TemplateSelect` builds its SQL once per
+database with a hole in it; each call fills the hole with a fragment of SQL and
+its parameters (a list of ids, a subquery), and peewee only turns the rows
+into models.
 """
 from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import peewee
 
 from ..db import database
+from .rows import RowPlan
 
-#: A value no query of ours would compare against, marking the parameter's place.
-_MARKER = -7_331_994_201
+_HOLE = "__flexigift_hole__"
+_UNPLANNED = object()
 
 
-class CompiledSelect:
-    """A one-parameter SELECT (``build(marker)`` returns the query), compiled lazily."""
+class TemplateSelect:
+    """A SELECT (``build(hole)`` returns the peewee query) with one hole, compiled lazily.
 
-    def __init__(self, build: Callable[[Any], peewee.ModelSelect]):
+    ``hole`` is an SQL node to put where the per-call fragment goes:
+    ``Model.id == hole`` for one value, ``Model.id.in_(hole)`` for a list or a subquery.
+    """
+
+    def __init__(self, build: Callable[[peewee.Node], peewee.Query]):
         self.build = build
         self._compiled = weakref.WeakKeyDictionary()
+        self._plans = weakref.WeakKeyDictionary()  # db → RowPlan, or None for peewee's wrapper
         self._lock = threading.Lock()
 
-    def _compile(self, db: peewee.Database) -> tuple[peewee.ModelSelect, str, list, int]:
-        key = db
-        compiled = self._compiled.get(key)
+    def _compile(self, db: peewee.Database) -> tuple[peewee.Query, str, str, list, list]:
+        compiled = self._compiled.get(db)
         if compiled is None:
-            query = self.build(_MARKER)
+            query = self.build(peewee.SQL(_HOLE))
             sql, params = db.get_sql_context().sql(query).query()
-            compiled = (query, sql, list(params), params.index(_MARKER))
+            before, _, after = sql.partition(_HOLE)
+            split = before.count(db.param)  # peewee never writes a literal value into SQL
+            compiled = (query, before, after, list(params[:split]), list(params[split:]))
             with self._lock:
-                self._compiled[key] = compiled
+                self._compiled[db] = compiled
         return compiled
 
-    def rows(self, value: Any) -> list[peewee.Model]:
-        """The rows the query returns with ``value`` in place of the marker."""
+    def fill(self, fragment: str, params: Sequence[Any]) -> list:
+        """The rows the query returns with ``fragment`` (holding ``params``) in the hole."""
         db = database.obj
-        query, sql, params, position = self._compile(db)
-        bound = list(params)
-        bound[position] = value
-        cursor = db.execute_sql(sql, bound)
-        return list(query._get_cursor_wrapper(cursor))
+        query, before, after, params_before, params_after = self._compile(db)
+        cursor = db.execute_sql(f"{before}{fragment}{after}", [*params_before, *params, *params_after])
+        plan = self._plans.get(db, _UNPLANNED)
+        if plan is _UNPLANNED:
+            wrapper = query._get_cursor_wrapper(cursor)
+            wrapper.initialize()
+            plan = self._plans[db] = RowPlan.for_query(query, wrapper)
+        if plan is None:
+            return list(query._get_cursor_wrapper(cursor))
+        return plan.build(cursor.fetchall())
+
+    def fill_values(self, values: Sequence[Any]) -> list:
+        """The rows with the hole holding ``values`` as a list of parameters (for ``IN``)."""
+        if not values:
+            return []
+        return self.fill(f"({', '.join([database.obj.param] * len(values))})", values)
+
+    def fill_query(self, query: peewee.Query) -> list:
+        """The rows with the hole holding ``query`` (a subquery, built by peewee as usual)."""
+        sql, params = database.obj.get_sql_context().sql(query).query()
+        return self.fill(f"({sql})", params)
+
+
+class CompiledSelect(TemplateSelect):
+    """A one-parameter SELECT (``build(hole)`` compares a column with the hole)."""
+
+    def rows(self, value: Any) -> list[peewee.Model]:
+        """The rows the query returns with ``value`` as the parameter."""
+        return self.fill(database.obj.param, [value])
 
     def first(self, value: Any) -> peewee.Model | None:
         rows = self.rows(value)

@@ -35,16 +35,12 @@ class Zoom:
         model = target_endpoint.model
         if self.many:
             ids = [parent.id for parent in parents]
-            query = target_endpoint.select().where(self.foreign_key.in_(ids)).order_by(model.id)
             grouped: dict[int, list] = defaultdict(list)
-            for row in target_endpoint.rows(query):
+            for row in target_endpoint.rows_where(self.foreign_key, ids):
                 grouped[getattr(row, self.foreign_key.column_name)].append(row)
             return {id: grouped.get(id, []) for id in ids}
         keys = {getattr(parent, self.foreign_key.column_name) for parent in parents} - {None}
-        if not keys:
-            return {}
-        rows = target_endpoint.rows(target_endpoint.select().where(model.id.in_(list(keys))))
-        by_id = {row.id: row for row in rows}
+        by_id = {row.id: row for row in target_endpoint.rows_where(model.id, sorted(keys))}
         return {parent.id: by_id.get(getattr(parent, self.foreign_key.column_name)) for parent in parents}
 
     def parents_matching(self, parent_model, target_endpoint, condition) -> Any:

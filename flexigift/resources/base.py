@@ -7,7 +7,7 @@ the endpoint builds to the negotiated renderer.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Hashable
 
 import peewee
 from flask import Response, request
@@ -24,7 +24,7 @@ from ..http.options import declare_writes
 from ..http.respond import empty, respond, with_curies
 from ..http.urls import Urls
 from ..query.collection import CollectionQuery
-from ..query.compiled import CompiledSelect
+from ..query.compiled import CompiledSelect, TemplateSelect
 from ..query.fields import Filterable
 from ..query.pagination import link_header, page_links
 from ..query.params import parse_page_request
@@ -33,6 +33,8 @@ from .forms import action_fields
 
 #: The largest id a row can have (PostgreSQL's ``serial`` is a 4-byte integer).
 MAX_ID = 2**31 - 1
+#: How many compiled queries (per order, relation…) one endpoint keeps.
+MAX_TEMPLATES = 256
 LINK_KEYS = ("_links", "_embedded")
 
 
@@ -103,7 +105,7 @@ class Endpoint:
     def _by_id(self) -> CompiledSelect:
         compiled = self.__dict__.get("_compiled_by_id")
         if compiled is None:
-            compiled = CompiledSelect(lambda marker: self.select().where(self.model.id == marker))
+            compiled = CompiledSelect(lambda hole: self.select().where(self.model.id == hole))
             self._compiled_by_id = compiled
         return compiled
 
@@ -151,7 +153,31 @@ class Endpoint:
     def rows(self, query: peewee.Query | None = None) -> list[peewee.Model]:
         """Every row of ``query`` (all rows by default), with what represent() needs."""
         query = self.select().order_by(self.model.id) if query is None else query
-        return list(query)
+        return self.prepared(list(query))
+
+    def prepared(self, rows: list[peewee.Model]) -> list[peewee.Model]:
+        """``rows`` of :meth:`select`, given what represent() needs beyond them (in one query)."""
+        return rows
+
+    def rows_where(self, column: peewee.Field, values: list[Any]) -> list[peewee.Model]:
+        """The rows whose ``column`` is one of ``values``, in id order, in one query."""
+        template = self.template(("rows_where", column.model, column.name),
+                                 lambda hole: self.select().where(column.in_(hole)).order_by(self.model.id))
+        return self.prepared(template.fill_values(values))
+
+    def template(self, key: Hashable, build: Callable[[peewee.Node], peewee.Query]) -> TemplateSelect:
+        """The :class:`TemplateSelect` of ``build`` kept under ``key`` (compiled once per database).
+
+        Keys come from a bounded set (relations, order fields); past
+        ``MAX_TEMPLATES`` a template is built for the one call and not kept.
+        """
+        templates = self.__dict__.setdefault("_templates", {})
+        template = templates.get(key)
+        if template is None:
+            template = TemplateSelect(build)
+            if len(templates) < MAX_TEMPLATES:
+                templates[key] = template
+        return template
 
     # -- writing ---------------------------------------------------------
     def load(self, body: dict[str, Any], *, partial: bool | tuple[str, ...] = False) -> dict[str, Any]:

@@ -97,7 +97,8 @@ class GiftCardEndpoint(Endpoint):
         return card.card_id
 
     def select(self):
-        return (GiftCard.select(GiftCard, User, Issuer)
+        # Only what properties() and links() read of the user and the issuer.
+        return (GiftCard.select(GiftCard, User.id, User.user_id, Issuer.id, Issuer.name)
                 .join(User, on=(GiftCard.user == User.id), join_type=JOIN.LEFT_OUTER).switch(GiftCard)
                 .join(Issuer))
 

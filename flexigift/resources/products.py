@@ -38,7 +38,7 @@ class ProductEndpoint(Endpoint):
         return product.product_id
 
     def select(self):
-        return Product.select(Product, Issuer).join(Issuer)
+        return Product.select(Product, Issuer.id, Issuer.name, Issuer.currency_code).join(Issuer)
 
     def properties(self, product: Product) -> dict[str, Any]:
         issuer = product.issuer

@@ -62,8 +62,7 @@ class UserEndpoint(Endpoint):
         return {"fg:gift_cards": Link(urls.sub("users", user.id, "gift_cards"),
                                       f"Gift cards of {user.user_id}")}
 
-    def rows(self, query=None) -> list[User]:
-        users = super().rows(query)
+    def prepared(self, users: list[User]) -> list[User]:
         linked = card_ids_by_user(user.id for user in users)
         for user in users:
             user.card_ids = linked[user.id]

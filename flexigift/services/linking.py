@@ -7,11 +7,15 @@ from typing import Iterable
 
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, User, utcnow
-from ..query.compiled import CompiledSelect
+from ..query.compiled import CompiledSelect, TemplateSelect
 
 
 _CARD_IDS_OF_USER = CompiledSelect(
     lambda user: GiftCard.select(GiftCard.card_id).where(GiftCard.user == user).order_by(GiftCard.id)
+)
+_CARD_IDS_OF_USERS = TemplateSelect(
+    lambda users: (GiftCard.select(GiftCard.user, GiftCard.card_id)
+                   .where(GiftCard.user.in_(users)).order_by(GiftCard.id).tuples())
 )
 
 
@@ -32,11 +36,7 @@ def card_ids_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
     """For many users at once (one query): their linked card_ids."""
     ids = list(user_ids)
     linked: dict[int, list[str]] = {id: [] for id in ids}
-    if not ids:
-        return linked
-    query = (GiftCard.select(GiftCard.user, GiftCard.card_id)
-             .where(GiftCard.user.in_(ids)).order_by(GiftCard.id).tuples())
-    for user_id, card_id in query:
+    for user_id, card_id in _CARD_IDS_OF_USERS.fill_values(ids):
         linked[user_id].append(card_id)
     return linked
 

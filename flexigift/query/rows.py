@@ -1,0 +1,90 @@
+"""Turning result rows into model instances, faster than peewee's general wrapper.
+
+peewee's ``ModelCursorWrapper`` walks the join graph for every row; for the
+selects our endpoints read through (one model, plus models its foreign keys
+point at) a row plan worked out once does the same in a fraction of the time.
+The plan reuses peewee's own choice of converter for each column, and gives
+the same instances: ``__data__`` filled by field name, nothing dirty, a
+joined instance in ``__rel__`` (``None`` where an outer join found no row).
+Any other select keeps peewee's wrapper.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable
+
+import peewee
+
+Converter = Callable[[Any], Any] | None
+
+
+def _fast_datetime(peewee_converter: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite hands datetimes back as text: ``fromisoformat`` reads ours (naive UTC) fastest."""
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                moment = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                return peewee_converter(value)
+            if moment.tzinfo is None:
+                return moment
+        return peewee_converter(value)
+    return convert
+
+
+class RowPlan:
+    """How each column of one select lands in which instance, worked out once."""
+
+    def __init__(self, root: type[peewee.Model], columns: list[tuple[int, str, Converter]],
+                 joined: list[tuple[type[peewee.Model], str]]):
+        self.root = root
+        self.columns = columns  # (index of the model in [root, *joined], field name, converter)
+        self.joined = joined    # (joined model, name of the root's foreign key to it)
+
+    @classmethod
+    def for_query(cls, query: peewee.Query, wrapper) -> RowPlan | None:
+        """The plan of ``query``, from peewee's initialised ``wrapper``; None where it does not apply."""
+        if not isinstance(wrapper, peewee.ModelCursorWrapper) or query._joins and any(
+                join_type not in (peewee.JOIN.INNER, peewee.JOIN.LEFT_OUTER)
+                for joins in query._joins.values() for _, _, _, join_type in joins):
+            return None
+        root = query.model
+        models: list[type[peewee.Model]] = [root]
+        joined: list[tuple[type[peewee.Model], str]] = []
+        columns: list[tuple[int, str, Converter]] = []
+        for field, converter in zip(wrapper.fields, wrapper.converters):
+            if field is None or isinstance(field, peewee.FieldAlias):
+                return None
+            model = field.model
+            if model not in models:
+                foreign_keys = [fk for fk in root._meta.refs if fk.rel_model is model]
+                if len(foreign_keys) != 1:
+                    return None
+                models.append(model)
+                joined.append((model, foreign_keys[0].name))
+            if isinstance(field, peewee.DateTimeField) and converter is not None:
+                converter = _fast_datetime(converter)
+            columns.append((models.index(model), field.name, converter))
+        return cls(root, columns, joined)
+
+    def build(self, rows: list[tuple]) -> list[peewee.Model]:
+        built = []
+        count = 1 + len(self.joined)
+        for row in rows:
+            data: list[dict] = [{} for _ in range(count)]
+            for value, (owner, name, converter) in zip(row, self.columns):
+                data[owner][name] = converter(value) if converter is not None and value is not None else value
+            instance = _instance(self.root, data[0])
+            for (model, foreign_key), values in zip(self.joined, data[1:]):
+                found = any(value is not None for value in values.values())
+                instance.__rel__[foreign_key] = _instance(model, values) if found else None
+            built.append(instance)
+        return built
+
+
+def _instance(model: type[peewee.Model], data: dict) -> peewee.Model:
+    instance = model.__new__(model)
+    instance.__data__ = data
+    instance._dirty = set()
+    instance.__rel__ = {}
+    return instance
