@@ -10,16 +10,74 @@ from typing import Callable
 
 import peewee
 
-from .models import MODELS, SchemaVersion
+from .db import is_postgres
+from .models import (COUNTED, GiftCard, IdempotencyRecord, Issuer, Product, RowCount, SchemaVersion,
+                     Transaction, User)
+
+#: How many counter rows a table has on PostgreSQL (writers pick one by connection).
+COUNT_SHARDS = 16
+#: The key of the advisory lock that lets one process at a time migrate a PostgreSQL database.
+MIGRATION_LOCK = 0x666C6578  # "flex"
 
 
 def _initial_schema(db: peewee.Database) -> None:
-    db.create_tables(MODELS)
+    db.create_tables([Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord])
+
+
+_COUNT_FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION flexigift_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO row_count AS counted (table_name, shard, rows)
+    SELECT TG_TABLE_NAME, mod(pg_backend_pid(), {COUNT_SHARDS}), count(*) FROM inserted HAVING count(*) > 0
+    ON CONFLICT (table_name, shard) DO UPDATE SET rows = counted.rows + EXCLUDED.rows;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION flexigift_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO row_count AS counted (table_name, shard, rows)
+    SELECT TG_TABLE_NAME, mod(pg_backend_pid(), {COUNT_SHARDS}), -count(*) FROM deleted HAVING count(*) > 0
+    ON CONFLICT (table_name, shard) DO UPDATE SET rows = counted.rows + EXCLUDED.rows;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION flexigift_count_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM row_count WHERE table_name = TG_TABLE_NAME;
+    RETURN NULL;
+END $$;
+"""
+
+_COUNT_TRIGGERS = """
+CREATE TRIGGER {table}_count_inserted AFTER INSERT ON "{table}"
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION flexigift_count_inserted();
+CREATE TRIGGER {table}_count_deleted AFTER DELETE ON "{table}"
+    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION flexigift_count_deleted();
+CREATE TRIGGER {table}_count_truncated AFTER TRUNCATE ON "{table}"
+    FOR EACH STATEMENT EXECUTE FUNCTION flexigift_count_truncated();
+"""
+
+
+def _row_counts(db: peewee.Database) -> None:
+    """PostgreSQL: counters kept by triggers, so a whole collection's total costs no scan.
+
+    The triggers go on first: each takes a lock that holds off writers until
+    this step commits, so the counts taken next are exact. SQLite needs none
+    of it: it counts a table from its b-tree without reading the rows.
+    """
+    if not is_postgres(db):
+        return
+    db.create_tables([RowCount])
+    db.execute_sql(_COUNT_FUNCTIONS)
+    for model in COUNTED:
+        db.execute_sql(_COUNT_TRIGGERS.format(table=model._meta.table_name))
+    for model in COUNTED:
+        db.execute_sql('INSERT INTO row_count (table_name, shard, rows) '
+                       f'SELECT %s, 0, count(*) FROM "{model._meta.table_name}"', (model._meta.table_name,))
 
 
 #: (version, description, step). Append; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "issuers, users, gift cards, products and the ledger", _initial_schema),
+    (2, "row counters kept by triggers (PostgreSQL)", _row_counts),
 ]
 
 
@@ -32,16 +90,26 @@ def applied_versions(db: peewee.Database) -> set[int]:
 def migrate(db: peewee.Database) -> list[int]:
     """Bring the schema up to date; the versions applied now."""
     with db.connection_context():
-        db.create_tables([SchemaVersion], safe=True)
-        done = applied_versions(db)
-        applied = []
-        for version, _, step in MIGRATIONS:
-            if version in done:
+        if not is_postgres(db):
+            return _apply(db)  # SQLite: each step's BEGIN IMMEDIATE keeps other processes out
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            return _apply(db)
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _apply(db: peewee.Database) -> list[int]:
+    db.create_tables([SchemaVersion], safe=True)
+    done = applied_versions(db)
+    applied = []
+    for version, _, step in MIGRATIONS:
+        if version in done:
+            continue
+        with db.atomic():
+            if SchemaVersion.get_or_none(SchemaVersion.version == version):
                 continue
-            with db.atomic():
-                if SchemaVersion.get_or_none(SchemaVersion.version == version):
-                    continue
-                step(db)
-                SchemaVersion.create(version=version)
-            applied.append(version)
-        return applied
+            step(db)
+            SchemaVersion.create(version=version)
+        applied.append(version)
+    return applied

@@ -136,4 +136,24 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
+class RowCount(peewee.Model):
+    """How many rows a table holds, kept by triggers on PostgreSQL (where COUNT(*)
+    reads the whole table): a table's shards add up to its row count. Writers
+    add to the shard of their server connection, so concurrent inserts into one
+    table rarely wait for each other's counter row."""
+
+    table_name = peewee.CharField(max_length=63)
+    shard = peewee.SmallIntegerField()
+    rows = peewee.BigIntegerField()
+
+    class Meta:
+        database = database
+        table_name = "row_count"
+        primary_key = peewee.CompositeKey("table_name", "shard")
+
+
 MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord]
+#: The tables whose rows PostgreSQL counts with triggers (the collections' tables).
+COUNTED = (Issuer, User, GiftCard, Product, Transaction)
+#: Every table the migrations create (MODELS, then the bookkeeping ones).
+TABLES = [*MODELS, RowCount, SchemaVersion]

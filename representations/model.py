@@ -7,12 +7,14 @@ database, so a renderer can be tested on a resource built by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Link:
-    """A typed link to another resource (or a URI template when ``templated``)."""
+class Link(NamedTuple):
+    """A typed link to another resource (or a URI template when ``templated``).
+
+    A named tuple rather than a dataclass: a page builds a few hundred of them.
+    """
 
     href: str
     title: str | None = None

@@ -15,7 +15,7 @@ import webtest
 from flexigift.app import create_app
 from flexigift.config import Config
 from flexigift.db import connect_url
-from flexigift.models import MODELS, SchemaVersion
+from flexigift.models import TABLES
 
 POSTGRES_URL = os.environ.get("FLEXIGIFT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"]
@@ -25,7 +25,7 @@ def _reset_postgres(url: str) -> None:
     """Drop every table, so each test starts from an empty, freshly migrated schema."""
     db = connect_url(url, pool_size=1)
     with db.connection_context():
-        tables = [model._meta.table_name for model in [*MODELS, SchemaVersion]]
+        tables = [model._meta.table_name for model in TABLES]
         existing = set(db.get_tables())
         doomed = [f'"{name}"' for name in tables if name in existing]
         if doomed:

@@ -13,7 +13,9 @@ import peewee
 
 from representations import Resource
 
+from ..db import database, is_postgres
 from ..errors import BadRequest
+from ..models import COUNTED, RowCount
 from .params import OPERATORS, FilterTerm, PageRequest
 
 
@@ -30,6 +32,13 @@ def _unknown(parameter: str, what: str, name: str, known) -> BadRequest:
     choices = ", ".join(sorted(known)) or "none"
     return BadRequest(f"Query parameter {parameter}: unknown {what} {name!r} (known: {choices}).",
                       parameter, logref=f"unknown_{what.replace(' ', '_')}")
+
+
+def _scalar(query: peewee.Query) -> Any:
+    """The one value ``query`` selects (without peewee's clone-and-wrap of ``scalar()``)."""
+    db = database.obj
+    sql, params = db.get_sql_context().sql(query).query()
+    return db.execute_sql(sql, params).fetchone()[0]
 
 
 class CollectionQuery:
@@ -151,7 +160,7 @@ class CollectionQuery:
             base, count = base.where(where), count.where(where)
         total = None
         if endpoint.count_total:
-            total = count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by().scalar()
+            total = self._count(count, where is None)
         limit, offset, reverse = request.limit + (total is None), request.offset, False
         if total is not None:
             limit = max(min(request.limit, total - offset), 0)
@@ -159,16 +168,44 @@ class CollectionQuery:
                 offset, reverse = total - offset - limit, True
         rows = []
         if limit:
-            ordering = self.ordering(reverse) if reverse else ordering
-            ids = base.select(endpoint.model.id).order_by(*ordering).limit(limit).offset(offset)
-            template = endpoint.template(
-                ("page", tuple(request.order), reverse),
-                lambda hole: endpoint.select().where(endpoint.model.id.in_(hole)).order_by(*ordering))
-            rows = endpoint.prepared(template.fill_query(ids))
+            rows = self._rows(base, self.ordering(reverse) if reverse else ordering, limit, offset,
+                              reverse, where is None)
         if reverse:
             rows.reverse()
         has_next = (request.offset + request.limit < total) if total is not None else len(rows) > request.limit
         return Page(rows[:request.limit], total, has_next)
+
+    def _count(self, count: peewee.ModelSelect, unfiltered: bool) -> int:
+        query = count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by()
+        if not unfiltered:
+            return _scalar(query)
+        # The whole table: the same SQL every time, so it is written once. PostgreSQL
+        # reads the counters its triggers keep (its COUNT(*) reads every row).
+        model = self.endpoint.model
+
+        def whole_table(hole):
+            if model not in COUNTED or not is_postgres():
+                return query
+            return (RowCount.select(peewee.fn.COALESCE(peewee.fn.SUM(RowCount.rows), 0))
+                    .where(RowCount.table_name == model._meta.table_name))
+
+        return self.endpoint.template(("count",), whole_table, raw=True).fill("", [])[0][0]
+
+    def _rows(self, base: peewee.ModelSelect, ordering: list, limit: int, offset: int,
+              reverse: bool, unfiltered: bool) -> list[peewee.Model]:
+        """The rows of the page: the endpoint's select for the ids ``base`` picks, in one query."""
+        endpoint, model = self.endpoint, self.endpoint.model
+        key = (tuple(self.request.order), reverse)
+        if unfiltered:
+            # Only LIMIT and OFFSET change from one page to the next: the hole takes them.
+            template = endpoint.template(("page", *key), lambda hole: endpoint.select().where(
+                model.id.in_(base.select(model.id).order_by(*ordering).limit(hole))).order_by(*ordering))
+            param = database.obj.param
+            return endpoint.prepared(template.fill(f"{param} OFFSET {param}", [limit, offset]))
+        ids = base.select(model.id).order_by(*ordering).limit(limit).offset(offset)
+        template = endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
+            model.id.in_(hole)).order_by(*ordering))
+        return endpoint.prepared(template.fill_query(ids))
 
     # -- representation -----------------------------------------------------
     def represent(self, rows: list[peewee.Model], urls) -> list[Resource]:

@@ -27,8 +27,9 @@ class TemplateSelect:
     ``Model.id == hole`` for one value, ``Model.id.in_(hole)`` for a list or a subquery.
     """
 
-    def __init__(self, build: Callable[[peewee.Node], peewee.Query]):
+    def __init__(self, build: Callable[[peewee.Node], peewee.Query], *, raw: bool = False):
         self.build = build
+        self.raw = raw  # rows as the driver gives them: for tuples of plain ints and strings
         self._compiled = weakref.WeakKeyDictionary()
         self._plans = weakref.WeakKeyDictionary()  # db → RowPlan, or None for peewee's wrapper
         self._lock = threading.Lock()
@@ -50,6 +51,8 @@ class TemplateSelect:
         db = database.obj
         query, before, after, params_before, params_after = self._compile(db)
         cursor = db.execute_sql(f"{before}{fragment}{after}", [*params_before, *params, *params_after])
+        if self.raw:
+            return cursor.fetchall()
         plan = self._plans.get(db, _UNPLANNED)
         if plan is _UNPLANNED:
             wrapper = query._get_cursor_wrapper(cursor)

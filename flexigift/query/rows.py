@@ -17,6 +17,14 @@ import peewee
 
 Converter = Callable[[Any], Any] | None
 
+#: Fields whose converter leaves a value of this type as it is (so it is not called).
+_NATIVE = (
+    (peewee.BooleanField, bool),
+    (peewee.IntegerField, int),  # AutoField and BigIntegerField too
+    (peewee.CharField, str),
+    (peewee.TextField, str),
+)
+
 
 def _fast_datetime(peewee_converter: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """SQLite hands datetimes back as text: ``fromisoformat`` reads ours (naive UTC) fastest."""
@@ -35,10 +43,11 @@ def _fast_datetime(peewee_converter: Callable[[Any], Any]) -> Callable[[Any], An
 class RowPlan:
     """How each column of one select lands in which instance, worked out once."""
 
-    def __init__(self, root: type[peewee.Model], columns: list[tuple[int, str, Converter]],
+    def __init__(self, root: type[peewee.Model], columns: list[tuple[int, str, Converter, type | None]],
                  joined: list[tuple[type[peewee.Model], str]]):
         self.root = root
-        self.columns = columns  # (index of the model in [root, *joined], field name, converter)
+        # (index of the model in [root, *joined], field name, converter, type it leaves alone)
+        self.columns = columns
         self.joined = joined    # (joined model, name of the root's foreign key to it)
 
     @classmethod
@@ -51,7 +60,7 @@ class RowPlan:
         root = query.model
         models: list[type[peewee.Model]] = [root]
         joined: list[tuple[type[peewee.Model], str]] = []
-        columns: list[tuple[int, str, Converter]] = []
+        columns: list[tuple[int, str, Converter, type | None]] = []
         for field, converter in zip(wrapper.fields, wrapper.converters):
             if field is None or isinstance(field, peewee.FieldAlias):
                 return None
@@ -64,7 +73,8 @@ class RowPlan:
                 joined.append((model, foreign_keys[0].name))
             if isinstance(field, peewee.DateTimeField) and converter is not None:
                 converter = _fast_datetime(converter)
-            columns.append((models.index(model), field.name, converter))
+            native = _native(field)
+            columns.append((models.index(model), field.name, converter, native))
         return cls(root, columns, joined)
 
     def build(self, rows: list[tuple]) -> list[peewee.Model]:
@@ -72,14 +82,24 @@ class RowPlan:
         count = 1 + len(self.joined)
         for row in rows:
             data: list[dict] = [{} for _ in range(count)]
-            for value, (owner, name, converter) in zip(row, self.columns):
-                data[owner][name] = converter(value) if converter is not None and value is not None else value
+            for value, (owner, name, converter, native) in zip(row, self.columns):
+                if converter is None or value is None or value.__class__ is native:
+                    data[owner][name] = value
+                else:
+                    data[owner][name] = converter(value)
             instance = _instance(self.root, data[0])
             for (model, foreign_key), values in zip(self.joined, data[1:]):
                 found = any(value is not None for value in values.values())
                 instance.__rel__[foreign_key] = _instance(model, values) if found else None
             built.append(instance)
         return built
+
+
+def _native(field: peewee.Field) -> type | None:
+    """The type of value ``field``'s converter would leave as it is."""
+    if isinstance(field, peewee.ForeignKeyField):
+        field = field.rel_field
+    return next((kind for field_type, kind in _NATIVE if isinstance(field, field_type)), None)
 
 
 def _instance(model: type[peewee.Model], data: dict) -> peewee.Model:

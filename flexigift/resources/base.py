@@ -137,17 +137,18 @@ class Endpoint:
 
     def represent(self, obj, urls: Urls, with_actions: bool = True) -> Resource:
         """The internal representation of one row (items of a page leave out their actions)."""
-        links: dict[str, Link | list[Link]] = {
-            "self": Link(urls.item(self.name, obj.id), self.item_title(obj)),
-        }
+        title = self.item_title(obj)
+        links: dict[str, Link | list[Link]] = {"self": Link(urls.item(self.name, obj.id), title)}
         links.update(self.links(obj, urls))
-        for provider in LINK_PROVIDERS.get(self.kind, {}).values():
-            links.update(provider(obj, urls))
+        providers = LINK_PROVIDERS.get(self.kind)
+        if providers:
+            for provider in providers.values():
+                links.update(provider(obj, urls))
         properties = self.properties(obj)
         return Resource(
-            kind=self.kind, rel=self.rel, properties=properties, links=links,
+            kind=self.kind, rel=f"fg:{self.kind}", properties=properties, links=links,
             actions=self.actions(obj, urls, properties) if with_actions else [],
-            title=f"{self.kind.replace('_', ' ').capitalize()} {self.item_title(obj)}",
+            title=f"{self.kind.replace('_', ' ').capitalize()} {title}",
         )
 
     def rows(self, query: peewee.Query | None = None) -> list[peewee.Model]:
@@ -165,7 +166,8 @@ class Endpoint:
                                  lambda hole: self.select().where(column.in_(hole)).order_by(self.model.id))
         return self.prepared(template.fill_values(values))
 
-    def template(self, key: Hashable, build: Callable[[peewee.Node], peewee.Query]) -> TemplateSelect:
+    def template(self, key: Hashable, build: Callable[[peewee.Node], peewee.Query], *,
+                 raw: bool = False) -> TemplateSelect:
         """The :class:`TemplateSelect` of ``build`` kept under ``key`` (compiled once per database).
 
         Keys come from a bounded set (relations, order fields); past
@@ -174,7 +176,7 @@ class Endpoint:
         templates = self.__dict__.setdefault("_templates", {})
         template = templates.get(key)
         if template is None:
-            template = TemplateSelect(build)
+            template = TemplateSelect(build, raw=raw)
             if len(templates) < MAX_TEMPLATES:
                 templates[key] = template
         return template

@@ -16,7 +16,9 @@ def iso(moment: datetime.datetime | None) -> str | None:
         return None
     if isinstance(moment, str):  # SQLite hands back text it could not parse
         moment = datetime.datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC, microsecond=0).isoformat()
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"{moment.isoformat(timespec='seconds')}+00:00"
 
 
 def day(value: datetime.date | str | None) -> str | None:

@@ -15,7 +15,8 @@ _CARD_IDS_OF_USER = CompiledSelect(
 )
 _CARD_IDS_OF_USERS = TemplateSelect(
     lambda users: (GiftCard.select(GiftCard.user, GiftCard.card_id)
-                   .where(GiftCard.user.in_(users)).order_by(GiftCard.id).tuples())
+                   .where(GiftCard.user.in_(users)).order_by(GiftCard.id)),
+    raw=True,
 )
 
 
