@@ -59,6 +59,14 @@ def create_app(config: Config | None = None) -> Flask:
             return options_response(app)
         return None
 
+    @app.before_request
+    def _refuse_an_undecodable_query_string():
+        try:
+            request.query_string.decode()
+        except UnicodeDecodeError:
+            raise BadRequest("The query string is not UTF-8: percent-encode its characters "
+                             "(É is %C3%89).", "query", logref="bad_query_string") from None
+
     register_home(app)
     register_rels(app)
     for endpoint in ENDPOINTS:

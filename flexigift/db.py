@@ -27,8 +27,12 @@ class UnsupportedDatabase(ValueError):
     """The DATABASE_URL names a database Flexigift does not run on."""
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite(path: str, pool_size: int) -> peewee.Database:
-    return PooledSqliteDatabase(
+    db = PooledSqliteDatabase(
         path or ":memory:",
         pragmas=SQLITE_PRAGMAS,
         timeout=30,
@@ -37,6 +41,9 @@ def _sqlite(path: str, pool_size: int) -> peewee.Database:
         stale_timeout=600,
         check_same_thread=False,
     )
+    # SQLite's lower() and LIKE fold ASCII only; wildcard filters on other text use this.
+    db.register_function(_lower, "flexigift_lower", 1, deterministic=True)
+    return db
 
 
 def _postgres(url: str, pool_size: int) -> peewee.Database:

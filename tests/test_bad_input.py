@@ -296,6 +296,15 @@ class TestFormEncoding:
         assert nothing_stored(app)
 
 
+@pytest.mark.parametrize("path", ["/users", "/gift_cards", "/users/1", "/"])
+@pytest.mark.parametrize("accept", [HAL, PLAIN])
+def test_a_query_string_that_is_not_utf8_is_400(client, path, accept):
+    # WebTest sends the É as one raw Latin-1 byte, as a client that does not percent-encode would.
+    response = client.get(f"{path}?name=\u00c9mile", headers={"Accept": accept}, status=400)
+    assert "UTF-8" in messages(response)
+    assert [entry.get("logref") for entry in errors_of(response)] == ["bad_query_string"]
+
+
 # -- the shape of an error -----------------------------------------------------------------
 
 def _bad_request(json_client):

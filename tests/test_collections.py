@@ -218,6 +218,14 @@ def test_walking_prev_from_last_visits_every_item_once(shop, client, media_type,
     assert [card for page in reversed(pages) for card in page] == GAP_BY_BALANCE_DESC
 
 
+@pytest.mark.parametrize("order, cards_without_a_user", [("user_id", "last"), ("user_id desc", "first")])
+def test_items_without_a_value_sort_as_the_largest_on_every_database(shop, client, order, cards_without_a_user):
+    page = read_page(get(client, f"/gift_cards?limit=300&order={order}"), "gift_cards")
+    owners = [item.properties["user_id"] for item in page.items]
+    expected = ["ada"] * 5 + [None] * 20 if cards_without_a_user == "last" else [None] * 20 + ["ada"] * 5
+    assert owners == expected
+
+
 @pytest.mark.parametrize("order", ["user_id", "user_id desc,balance", "balance desc", "id desc"])
 @pytest.mark.parametrize("limit", [1, 4, 7])
 def test_pages_at_every_offset_agree_with_one_big_page(shop, client, order, limit):

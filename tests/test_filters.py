@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 
+from urllib.parse import quote
+
 import pytest
 
 from flexigift.models import GiftCard
@@ -284,3 +286,19 @@ def test_filters_hold_in_every_media_type(cards, client, media_type):
     url = "/users?zoom=gift_cards&gift_cards:card_id=gap*"
     assert listed(client, url, "users", "user_id", media_type, queries=4) == ["ada", "grace"]
     assert refused(client, "/gift_cards?balance:greaterthan=lots", media_type) == ["balance:greaterthan"]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("name=*ÉMILE*", ["emile-1", "emile-2"]),
+    ("name=émile*", ["emile-1", "emile-2"]),
+    ("name=*ÜBER", ["uber"]),
+    ("name=*Straße*", ["strasse"]),
+    ("name:not=*émile*", ["uber", "strasse", "plain"]),
+])
+def test_wildcards_ignore_case_beyond_ascii(json_client, client, query, expected):
+    for user_id, name in [("emile-1", "Émile Zola"), ("emile-2", "émile durand"), ("uber", "Das Über"),
+                          ("strasse", "STRASSE straße"), ("plain", "Emil")]:
+        json_client.post("/users", {"user_id": user_id, "name": name})
+    parameter, _, value = query.partition("=")
+    url = f"/users?{parameter}={quote(value)}"
+    assert listed(client, url, collection="users", key="user_id", queries=3) == expected  # 3: users' card_ids

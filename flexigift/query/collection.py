@@ -34,6 +34,14 @@ def _unknown(parameter: str, what: str, name: str, known) -> BadRequest:
                       parameter, logref=f"unknown_{what.replace(' ', '_')}")
 
 
+def _ordered(key, descending: bool, nullable: bool):
+    """``key`` in order; NULLs count as larger than any value on every database
+    (PostgreSQL's rule: SQLite's is the opposite, so it is spelled out)."""
+    if not nullable:  # the plain form, which an index can serve on both
+        return key.desc() if descending else key.asc()
+    return key.desc(nulls="FIRST") if descending else key.asc(nulls="LAST")
+
+
 def _scalar(query: peewee.Query) -> Any:
     """The one value ``query`` selects (without peewee's clone-and-wrap of ``scalar()``)."""
     db = database.obj
@@ -127,9 +135,14 @@ class CollectionQuery:
             if filterable is None or not filterable.orderable:
                 known = [key for key, value in self.endpoint.filterable.items() if value.orderable]
                 raise _unknown("order", "order field", name, known)
-            keys.append((filterable.order_key(), descending != reverse))
-        keys.append((self.endpoint.model.id, reverse))  # a total order, so pages never overlap
-        return [key.desc() if descending else key.asc() for key, descending in keys]
+            keys.append((filterable.order_key(), descending != reverse, self._nullable(filterable)))
+        keys.append((self.endpoint.model.id, reverse, False))  # a total order, so pages never overlap
+        return [_ordered(key, descending, nullable) for key, descending, nullable in keys]
+
+    def _nullable(self, filterable) -> bool:
+        """Whether the order key can be NULL: a nullable column, or one from an outer join."""
+        column = filterable.column
+        return getattr(column, "null", True) or getattr(column, "model", None) is not self.endpoint.model
 
     def _joins_for(self, names: list[str]) -> bool:
         """Whether any of these filterable properties is a column of another table

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import peewee
 
+from ..db import is_postgres
 from ..errors import BadRequest
 from ..money import InvalidAmount, parse_cents
 
@@ -73,11 +74,15 @@ class Text(Filterable):
         escaped = core.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         prefix = "%" if pattern.startswith("*") else ""
         suffix = "%" if pattern.endswith("*") else ""
+        column, text = self.column, f"{prefix}{escaped}{suffix}"
+        if not text.isascii() and not is_postgres():
+            # SQLite's LIKE folds only ASCII letters: compare both sides lowered by Python.
+            column, text = peewee.fn.flexigift_lower(column), text.lower()
         rhs = peewee.NodeList((
-            peewee.Value(f"{prefix}{escaped}{suffix}", converter=False),
+            peewee.Value(text, converter=False),
             peewee.SQL("ESCAPE"), peewee.Value("\\", converter=False),
         ))
-        return peewee.Expression(self.column, peewee.OP.ILIKE, rhs)
+        return peewee.Expression(column, peewee.OP.ILIKE, rhs)
 
 
 class Integer(Filterable):
