@@ -21,9 +21,10 @@ from ..errors import ValidationFailed
 from ..http.respond import respond
 from ..http.urls import Urls
 from ..models import Issuer, Product, Transaction
+from ..query.compiled import CompiledSelect
 from ..services import idempotency, ledger
 from .actions import ActionView, action_body, idempotency_key, register_action
-from .base import current_urls
+from .base import MAX_ID, current_urls
 from .links import linked_id
 from .rels import Relation, define_relation
 from .transactions import TRANSACTIONS
@@ -93,12 +94,17 @@ class RedeemView(CardAction):
                              allow_partial=command["allow_partial"], idempotency_key=key)
 
 
+#: A product with its issuer (what the payment rules read), by id or by product_id.
+_PRODUCT_BY_ID = CompiledSelect(lambda hole: Product.select(Product, Issuer).join(Issuer).where(Product.id == hole))
+_PRODUCT_BY_PRODUCT_ID = CompiledSelect(
+    lambda hole: Product.select(Product, Issuer).join(Issuer).where(Product.product_id == hole))
+
+
 def _product(product_id: str | None, links: Any) -> Product:
     """The product named by ``product_id`` or by a ``fg:product`` link; 422 when neither names one."""
-    query = Product.select(Product, Issuer).join(Issuer)
     linked, pk = linked_id(links, ("fg:product", "product"), "products_item")
     if linked and pk is not None:
-        product = query.where(Product.id == pk).first()
+        product = _PRODUCT_BY_ID.first(pk) if 0 < pk <= MAX_ID else None
         if product is None:
             raise ValidationFailed.single("_links.fg:product", f"There is no product with id {pk}.")
         if product_id is not None and product.product_id != product_id:
@@ -107,7 +113,7 @@ def _product(product_id: str | None, links: Any) -> Product:
     if product_id is None:
         raise ValidationFailed.single(
             "product_id", "Missing: name the product being paid for, by product_id or by a fg:product link.")
-    product = query.where(Product.product_id == product_id).first()
+    product = _PRODUCT_BY_PRODUCT_ID.first(product_id)
     if product is None:
         raise ValidationFailed.single("product_id", f"There is no product with product_id {product_id!r}.")
     return product

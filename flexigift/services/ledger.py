@@ -22,6 +22,7 @@ from ..db import is_postgres
 from ..errors import Conflict, NotFound
 from ..models import GiftCard, Issuer, Product, Transaction, utcnow
 from ..money import MAX_CENTS, format_cents
+from ..query.compiled import CompiledSelect
 from .cards import ACTIVE, REDEEMED, status_of, today_utc, usable
 from .payments import refusals
 
@@ -39,12 +40,15 @@ LOGREFS = {
 }
 
 
+_CARD = CompiledSelect(lambda hole: GiftCard.select(GiftCard, Issuer).join(Issuer).where(GiftCard.id == hole))
+_CARD_LOCKED = CompiledSelect(lambda hole: GiftCard.select(GiftCard, Issuer).join(Issuer)
+                              .where(GiftCard.id == hole).for_update(of=GiftCard))
+
+
 def card_for_update(pk: int, lock: bool = False) -> GiftCard:
     """The card with its issuer, or a 404; ``lock`` takes its row lock (PostgreSQL)."""
-    query = GiftCard.select(GiftCard, Issuer).join(Issuer).where(GiftCard.id == pk)
-    if lock and is_postgres():
-        query = query.for_update(of=GiftCard)
-    card = query.first() if 0 < pk <= MAX_ID else None
+    query = _CARD_LOCKED if lock and is_postgres() else _CARD
+    card = query.first(pk) if 0 < pk <= MAX_ID else None
     if card is None:
         raise NotFound(f"There is no gift card with id {pk}.")
     return card
