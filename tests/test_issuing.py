@@ -212,3 +212,48 @@ def test_drawn_codes_are_distinct_and_from_the_alphabet():
     assert len(codes) == len(set(codes)) == 20_000
     assert all(code.startswith("P-") and CODE.fullmatch(code[2:]) and len(code) == 7 for code in codes)
     assert len(set(ALPHABET)) == 32 and not set(ALPHABET) & set("01OIl")
+
+
+# -- retries with an Idempotency-Key --------------------------------------------------
+
+def keyed(key: str) -> dict:
+    return {"Idempotency-Key": key}
+
+
+def test_a_retried_generate_codes_answers_the_first_codes_and_issues_nothing_more(app, json_client, kohls):
+    body = {"number_of_codes": 25, "length": 8, "balance": 10}
+    first = json_client.post(f"/issuers/{kohls['id']}/generate_codes", body, headers=keyed("batch-1"))
+    retry = json_client.post(f"/issuers/{kohls['id']}/generate_codes", body, headers=keyed("batch-1"))
+    assert retry.json["card_ids"] == first.json["card_ids"] and len(first.json["card_ids"]) == 25
+    assert retry.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert sorted(all_card_ids(app)) == sorted(first.json["card_ids"])
+
+
+def test_a_retried_bulk_create_answers_201_again_instead_of_409(app, json_client, kohls):
+    body = {"card_ids": ["k-1", "k-2", "k-3"], "balance": 5}
+    first = json_client.post(f"/issuers/{kohls['id']}/bulk_create", body, headers=keyed("list-1"))
+    retry = json_client.post(f"/issuers/{kohls['id']}/bulk_create", body, headers=keyed("list-1"))
+    assert retry.json == first.json and retry.headers["Idempotent-Replayed"] == "true"
+    assert sorted(all_card_ids(app)) == ["k-1", "k-2", "k-3"]
+    # Without the key, the same list is a conflict: the cards exist.
+    json_client.post(f"/issuers/{kohls['id']}/bulk_create", body, status=409)
+
+
+def test_an_issuing_key_reused_for_another_request_is_422_and_issues_nothing(app, json_client, kohls):
+    url = f"/issuers/{kohls['id']}/generate_codes"
+    json_client.post(url, {"number_of_codes": 3}, headers=keyed("batch-2"))
+    response = json_client.post(url, {"number_of_codes": 4}, headers=keyed("batch-2"), status=422)
+    assert field_of(response) == "Idempotency-Key"
+    json_client.post(f"/issuers/{kohls['id']}/bulk_create", {"card_ids": ["x-1"]},
+                     headers=keyed("batch-2"), status=422)
+    assert len(all_card_ids(app)) == 3
+
+
+def test_a_failed_keyed_issue_leaves_the_key_free_for_its_retry(app, json_client, kohls):
+    json_client.post(f"/issuers/{kohls['id']}/bulk_create", {"card_ids": ["taken"]})
+    url = f"/issuers/{kohls['id']}/bulk_create"
+    json_client.post(url, {"card_ids": ["taken", "free"]}, headers=keyed("list-2"), status=409)
+    assert sorted(all_card_ids(app)) == ["taken"]
+    # The refused request recorded nothing under the key, so it can carry a new request.
+    json_client.post(url, {"card_ids": ["free"]}, headers=keyed("list-2"), status=201)
+    assert sorted(all_card_ids(app)) == ["free", "taken"]

@@ -8,13 +8,14 @@
 
 Both answer 201 with what was issued (``count`` and the ``card_ids``) and a
 link to the issuer's cards (``/issuers/<id>/gift_cards``), where ``Location``
-points too. GET on either URL shows the action's form.
+points too. GET on either URL shows the action's form. Both take an
+``Idempotency-Key`` header, so a retry after a lost answer never issues twice.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from representations import Action, Link, Resource
 
@@ -25,13 +26,15 @@ from ..http.respond import respond
 from ..http.urls import Urls
 from ..models import Issuer
 from ..money import to_number
-from ..services.issuing import KEEP, CardTerms, generate_cards, issue_cards
-from .actions import ActionView, action_body, register_action
+from ..services import idempotency
+from ..services.issuing import KEEP, CardTerms, generate_cards, issue_cards, issued_with_key
+from .actions import ActionView, action_body, idempotency_key, register_action
 from .base import MAX_ID, current_urls
 from .forms import action_fields
 from .rels import Relation, define_relation
 
 TERMS = ("balance", "single_use", "rechargeable", "balance_max")
+CREATED = 201
 GENERATE_DEFAULTS = {"length": 6, "number_of_codes": 10, "balance": 0}
 GENERATE_FIELDS = action_fields(GenerateCodesSchema(), GENERATE_DEFAULTS)
 BULK_FIELDS = action_fields(BulkCreateSchema(), {"balance": 0})
@@ -79,11 +82,6 @@ def issued(issuer: Issuer, card_ids: list[str], terms: CardTerms, urls: Urls) ->
     )
 
 
-def _created(issuer: Issuer, card_ids: list[str], terms: CardTerms) -> Response:
-    representation = issued(issuer, card_ids, terms, current_urls())
-    return respond(representation, 201, {"Location": representation.self_href})
-
-
 class IssuerAction(ActionView):
     """An action on an issuer's programme."""
 
@@ -92,42 +90,66 @@ class IssuerAction(ActionView):
         return "fg:issuer", Link(urls.item("issuers", issuer.id), issuer.name)
 
 
-class BulkCreateView(IssuerAction):
+class IssueAction(IssuerAction):
+    """A POST that issues cards, all or nothing, optionally idempotent.
+
+    With an ``Idempotency-Key``, a retry of the same request answers what the
+    first one issued (read back from the issue entries, which carry the key)
+    instead of issuing again; the same key with another body is a 422.
+    """
+
+    def post(self, id: int) -> Response:
+        data, _ = action_body(self.schema)
+        key = idempotency_key()
+        terms = terms_from(data)
+        with database.atomic():
+            issuer = issuer_or_404(id)
+            earlier = key and idempotency.claim(key, idempotency.fingerprint(request.method, request.path, data))
+            if earlier:
+                card_ids = issued_with_key(key)
+            else:
+                card_ids = self.issue(issuer, data, terms, key)
+                if key:
+                    idempotency.complete(key, CREATED, None)
+        representation = issued(issuer, card_ids, terms, current_urls())
+        headers = {"Location": representation.self_href}
+        if earlier:
+            headers["Idempotent-Replayed"] = "true"
+        return respond(representation, CREATED, headers)
+
+    def issue(self, issuer: Issuer, data: dict[str, Any], terms: CardTerms, key: str | None) -> list[str]:
+        raise NotImplementedError
+
+
+class BulkCreateView(IssueAction):
     """``POST /issuers/<id>/bulk_create``: one card per card_id, all or nothing."""
 
     name, title, schema = "bulk_create", "Issue gift cards from a list of card_ids", BulkCreateSchema()
 
-    def post(self, id: int) -> Response:
-        data, _ = action_body(self.schema)
-        terms = terms_from(data)
-        with database.atomic():
-            issuer = issuer_or_404(id)
-            issue_cards(issuer, data["card_ids"], terms)
-        return _created(issuer, data["card_ids"], terms)
+    def issue(self, issuer: Issuer, data: dict[str, Any], terms: CardTerms, key: str | None) -> list[str]:
+        issue_cards(issuer, data["card_ids"], terms, idempotency_key=key)
+        return data["card_ids"]
 
 
-class GenerateCodesView(IssuerAction):
+class GenerateCodesView(IssueAction):
     """``POST /issuers/<id>/generate_codes``: cards with random codes, all or nothing."""
 
     name, title, schema = "generate_codes", "Generate gift card codes", GenerateCodesSchema()
 
-    def post(self, id: int) -> Response:
-        data, _ = action_body(self.schema)
-        terms = terms_from(data)
-        with database.atomic():
-            issuer = issuer_or_404(id)
-            codes = generate_cards(issuer, length=data["length"], count=data["number_of_codes"],
-                                   prefix=data["prefix"], terms=terms)
-        return _created(issuer, codes, terms)
+    def issue(self, issuer: Issuer, data: dict[str, Any], terms: CardTerms, key: str | None) -> list[str]:
+        return generate_cards(issuer, length=data["length"], count=data["number_of_codes"],
+                              prefix=data["prefix"], terms=terms, idempotency_key=key)
 
 
 RELATIONS = (
     Relation("generate_codes", "Generate codes", "Issue gift cards with random codes: POST length "
              "(default 6, prefix included), number_of_codes (default 10, at most 100,000), prefix, "
-             "balance (default 0). Codes avoid 0/O and 1/I/l. All or nothing; 201 lists the codes.",
+             "balance (default 0). Codes avoid 0/O and 1/I/l. All or nothing; 201 lists the codes. "
+             "Send an Idempotency-Key header to make retries safe.",
              ("GET", "HEAD", "OPTIONS", "POST"), {"POST": GenerateCodesSchema()}),
     Relation("bulk_create", "Bulk create", "Issue one gift card per card_id: POST card_ids and "
-             "balance. All or nothing: a card_id already taken is a 409 and nothing is issued.",
+             "balance. All or nothing: a card_id already taken is a 409 and nothing is issued. "
+             "Send an Idempotency-Key header to make retries safe.",
              ("GET", "HEAD", "OPTIONS", "POST"), {"POST": BulkCreateSchema()}),
 )
 

@@ -38,7 +38,7 @@ _CARD_FIELDS = (GiftCard.card_id, GiftCard.issuer, GiftCard.balance, GiftCard.in
                 GiftCard.rechargeable, GiftCard.balance_max, GiftCard.date_created,
                 GiftCard.date_modified)
 _ENTRY_FIELDS = (Transaction.gift_card, Transaction.kind, Transaction.amount,
-                 Transaction.balance_after, Transaction.date_created)
+                 Transaction.balance_after, Transaction.idempotency_key, Transaction.date_created)
 
 KEEP = object()  # an omitted expiry_date: the issuer's expires_after decides
 
@@ -59,7 +59,8 @@ class CardTerms:
         return self.expiry_date
 
 
-def issue_cards(issuer: Issuer, card_ids: Sequence[str], terms: CardTerms) -> int:
+def issue_cards(issuer: Issuer, card_ids: Sequence[str], terms: CardTerms,
+                idempotency_key: str | None = None) -> int:
     """Issue one card per card_id; 409 naming the card_ids already taken (nothing issued)."""
     with database.atomic():
         issued = _insert_cards(issuer, card_ids, terms)
@@ -67,7 +68,7 @@ def issue_cards(issuer: Issuer, card_ids: Sequence[str], terms: CardTerms) -> in
             new = {card_id for _, card_id in issued}
             taken = [card_id for card_id in card_ids if card_id not in new]
             raise Conflict(_taken_message(taken), "card_ids", logref="duplicate")
-        _insert_issue_entries(issued, terms.balance)
+        _insert_issue_entries(issued, terms.balance, idempotency_key)
     return len(issued)
 
 
@@ -78,7 +79,8 @@ def _taken_message(taken: list[str]) -> str:
             "Nothing was issued.")
 
 
-def generate_cards(issuer: Issuer, *, length: int, count: int, prefix: str, terms: CardTerms) -> list[str]:
+def generate_cards(issuer: Issuer, *, length: int, count: int, prefix: str, terms: CardTerms,
+                   idempotency_key: str | None = None) -> list[str]:
     """Issue ``count`` cards with new random codes of ``length`` characters (``prefix`` included)."""
     check_code_space(length, count, prefix)
     issued: list[tuple[int, str]] = []
@@ -93,7 +95,7 @@ def generate_cards(issuer: Issuer, *, length: int, count: int, prefix: str, term
             raise Conflict(f"Could not find {count} unused codes of length {length} with prefix "
                            f"{prefix!r}: most of them are taken. Use a longer length.",
                            "length", logref="code_space_exhausted")
-        _insert_issue_entries(issued, terms.balance)
+        _insert_issue_entries(issued, terms.balance, idempotency_key)
     return [code for _, code in issued]
 
 
@@ -150,6 +152,14 @@ def _insert_cards(issuer: Issuer, card_ids: Sequence[str], terms: CardTerms) -> 
                        ignore_conflicts=True)
 
 
-def _insert_issue_entries(cards: Sequence[tuple[int, str]], balance: int) -> None:
-    shared = db_row(_ENTRY_FIELDS[1:], ("issue", balance, balance, utcnow()))
+def _insert_issue_entries(cards: Sequence[tuple[int, str]], balance: int, idempotency_key: str | None) -> None:
+    shared = db_row(_ENTRY_FIELDS[1:], ("issue", balance, balance, idempotency_key, utcnow()))
     insert_rows(Transaction, _ENTRY_FIELDS, [(card_pk, *shared) for card_pk, _ in cards])
+
+
+def issued_with_key(idempotency_key: str) -> list[str]:
+    """The card_ids an issue sent with ``idempotency_key`` created, in the order it issued them."""
+    query = (GiftCard.select(GiftCard.card_id).join(Transaction, on=(Transaction.gift_card == GiftCard.id))
+             .where(Transaction.kind == "issue", Transaction.idempotency_key == idempotency_key)
+             .order_by(GiftCard.id))
+    return [card_id for card_id, in query.tuples()]
