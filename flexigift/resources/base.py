@@ -146,7 +146,7 @@ class Endpoint:
                 links.update(provider(obj, urls))
         properties = self.properties(obj)
         return Resource(
-            kind=self.kind, rel=f"fg:{self.kind}", properties=properties, links=links,
+            kind=self.kind, rel=self.rel, properties=properties, links=links,
             actions=self.actions(obj, urls, properties) if with_actions else [],
             title=f"{self.kind.replace('_', ' ').capitalize()} {title}",
         )
