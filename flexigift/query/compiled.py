@@ -84,3 +84,47 @@ class CompiledSelect(TemplateSelect):
     def first(self, value: Any) -> peewee.Model | None:
         rows = self.rows(value)
         return rows[0] if rows else None
+
+
+class _Slot:
+    """Marks where a named value goes in a compiled statement's parameters."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class CompiledStatement:
+    """A statement (a write, often) whose SQL is written once per database, with named slots.
+
+    ``build(slot)`` returns the peewee query, using ``slot("amount")`` wherever a
+    value given at each call goes. Those values reach the driver as they are, as
+    peewee's own fields would hand them over (ints, strings, dates, times, None).
+    """
+
+    def __init__(self, build: Callable[[Callable[[str], peewee.Node]], peewee.Query]):
+        self.build = build
+        self._compiled = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def _compile(self, db: peewee.Database) -> tuple[str, list[tuple[str | None, Any]]]:
+        compiled = self._compiled.get(db)
+        if compiled is None:
+            slots: dict[str, _Slot] = {}
+
+            def slot(name: str) -> peewee.Node:
+                return peewee.Value(slots.setdefault(name, _Slot(name)), converter=False)
+
+            sql, params = db.get_sql_context().sql(self.build(slot)).query()
+            compiled = (sql, [(param.name, None) if isinstance(param, _Slot) else (None, param)
+                              for param in params])
+            with self._lock:
+                self._compiled[db] = compiled
+        return compiled
+
+    def execute(self, **values: Any):
+        """Run the statement with ``values`` in its slots; the driver's cursor."""
+        db = database.obj
+        sql, spec = self._compile(db)
+        return db.execute_sql(sql, [values[name] if name is not None else constant for name, constant in spec])

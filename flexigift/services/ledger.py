@@ -22,7 +22,7 @@ from ..db import is_postgres
 from ..errors import Conflict, NotFound
 from ..models import GiftCard, Issuer, Product, Transaction, utcnow
 from ..money import MAX_CENTS, format_cents
-from ..query.compiled import CompiledSelect
+from ..query.compiled import CompiledSelect, CompiledStatement
 from .cards import ACTIVE, REDEEMED, status_of, today_utc, usable
 from .payments import refusals
 
@@ -74,9 +74,20 @@ def _named(product: Product) -> str:
     return f"product {product.product_id!r}"
 
 
+_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of")
+_INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
+    gift_card=slot("gift_card"), kind=slot("kind"), amount=slot("amount"),
+    balance_after=slot("balance_after"), date_created=slot("date_created"),
+    **{name: slot(name) for name in _ENTRY_DETAILS}).returning(Transaction.id))
+
+
 def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
-    return Transaction.create(gift_card=card_pk, kind=kind, amount=amount,
-                              balance_after=balance_after, **details)
+    """Append one ledger entry (``details``: product, user, order_reference, idempotency_key, refund_of)."""
+    values = {name: details.get(name) for name in _ENTRY_DETAILS}
+    values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
+                  date_created=utcnow())
+    [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
+    return Transaction(id=entry_id, **values)
 
 
 # -- redeem ----------------------------------------------------------------
@@ -105,16 +116,20 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
                   order_reference=order_reference, idempotency_key=idempotency_key)
 
 
+_DEBIT = CompiledStatement(lambda slot: (
+    GiftCard.update(balance=GiftCard.balance - slot("amount"),
+                    status=peewee.Case(None, [(GiftCard.single_use == True, REDEEMED)],  # noqa: E712
+                                       GiftCard.status),
+                    date_modified=slot("now"))
+    .where(GiftCard.id == slot("card"), GiftCard.balance >= slot("amount"), usable(slot("today")),
+           GiftCard.issuer == slot("issuer"), GiftCard.currency_code == slot("currency"))
+    .returning(GiftCard.balance)))
+
+
 def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date) -> int | None:
     """The one conditional UPDATE of a redemption: the new balance, or None if refused."""
-    spent = peewee.Case(None, [(GiftCard.single_use == True, REDEEMED)], GiftCard.status)  # noqa: E712
-    query = (GiftCard
-             .update(balance=GiftCard.balance - amount, status=spent, date_modified=utcnow())
-             .where(GiftCard.id == card.id, GiftCard.balance >= amount, usable(today),
-                    GiftCard.issuer == product.issuer_id,
-                    GiftCard.currency_code == product.issuer.currency_code)
-             .returning(GiftCard.balance).tuples())
-    rows = list(query.execute())
+    rows = _DEBIT.execute(amount=amount, now=utcnow(), card=card.id, today=today, issuer=product.issuer_id,
+                          currency=product.issuer.currency_code).fetchall()
     return rows[0][0] if rows else None
 
 
