@@ -20,7 +20,26 @@ _HOLE = "__flexigift_hole__"
 _UNPLANNED = object()
 
 
-class TemplateSelect:
+class _PerDatabase:
+    """What a compiled query keeps per database (several apps, on several databases, share one)."""
+
+    def __init__(self):
+        self._compiled = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def _compile(self, db: peewee.Database):
+        compiled = self._compiled.get(db)
+        if compiled is None:
+            compiled = self._write(db)
+            with self._lock:
+                self._compiled[db] = compiled
+        return compiled
+
+    def _write(self, db: peewee.Database):
+        raise NotImplementedError
+
+
+class TemplateSelect(_PerDatabase):
     """A SELECT (``build(hole)`` returns the peewee query) with one hole, compiled lazily.
 
     ``hole`` is an SQL node to put where the per-call fragment goes:
@@ -28,23 +47,17 @@ class TemplateSelect:
     """
 
     def __init__(self, build: Callable[[peewee.Node], peewee.Query], *, raw: bool = False):
+        super().__init__()
         self.build = build
         self.raw = raw  # rows as the driver gives them: for tuples of plain ints and strings
-        self._compiled = weakref.WeakKeyDictionary()
         self._plans = weakref.WeakKeyDictionary()  # db → RowPlan, or None for peewee's wrapper
-        self._lock = threading.Lock()
 
-    def _compile(self, db: peewee.Database) -> tuple[peewee.Query, str, str, list, list]:
-        compiled = self._compiled.get(db)
-        if compiled is None:
-            query = self.build(peewee.SQL(_HOLE))
-            sql, params = db.get_sql_context().sql(query).query()
-            before, _, after = sql.partition(_HOLE)
-            split = before.count(db.param)  # peewee never writes a literal value into SQL
-            compiled = (query, before, after, list(params[:split]), list(params[split:]))
-            with self._lock:
-                self._compiled[db] = compiled
-        return compiled
+    def _write(self, db: peewee.Database) -> tuple[peewee.Query, str, str, list, list]:
+        query = self.build(peewee.SQL(_HOLE))
+        sql, params = db.get_sql_context().sql(query).query()
+        before, _, after = sql.partition(_HOLE)
+        split = before.count(db.param)  # peewee never writes a literal value into SQL
+        return query, before, after, list(params[:split]), list(params[split:])
 
     def fill(self, fragment: str, params: Sequence[Any]) -> list:
         """The rows the query returns with ``fragment`` (holding ``params``) in the hole."""
@@ -95,7 +108,7 @@ class _Slot:
         self.name = name
 
 
-class CompiledStatement:
+class CompiledStatement(_PerDatabase):
     """A statement (a write, often) whose SQL is written once per database, with named slots.
 
     ``build(slot)`` returns the peewee query, using ``slot("amount")`` wherever a
@@ -104,24 +117,17 @@ class CompiledStatement:
     """
 
     def __init__(self, build: Callable[[Callable[[str], peewee.Node]], peewee.Query]):
+        super().__init__()
         self.build = build
-        self._compiled = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
 
-    def _compile(self, db: peewee.Database) -> tuple[str, list[tuple[str | None, Any]]]:
-        compiled = self._compiled.get(db)
-        if compiled is None:
-            slots: dict[str, _Slot] = {}
+    def _write(self, db: peewee.Database) -> tuple[str, list[tuple[str | None, Any]]]:
+        slots: dict[str, _Slot] = {}
 
-            def slot(name: str) -> peewee.Node:
-                return peewee.Value(slots.setdefault(name, _Slot(name)), converter=False)
+        def slot(name: str) -> peewee.Node:
+            return peewee.Value(slots.setdefault(name, _Slot(name)), converter=False)
 
-            sql, params = db.get_sql_context().sql(self.build(slot)).query()
-            compiled = (sql, [(param.name, None) if isinstance(param, _Slot) else (None, param)
-                              for param in params])
-            with self._lock:
-                self._compiled[db] = compiled
-        return compiled
+        sql, params = db.get_sql_context().sql(self.build(slot)).query()
+        return sql, [(param.name, None) if isinstance(param, _Slot) else (None, param) for param in params]
 
     def execute(self, **values: Any):
         """Run the statement with ``values`` in its slots; the driver's cursor."""
