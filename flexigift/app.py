@@ -10,26 +10,25 @@ from .config import Config
 from .db import open_database
 from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, BadRequest
 from .http.method_override import MethodOverride
-from .http.options import options_response
 from .http.respond import error_response, negotiated_renderer
-from .http.urls import Urls
+from .http.urls import Urls, request_root
 from .migrations import migrate
 from .models import GiftCard, Product
-from .resources.base import register, register_subcollection
+from .registry import install
 from .resources.gift_cards import GiftCardEndpoint
-from .resources.home import COLLECTIONS, register_home
-from .resources.rels import define_resource_relations, register_rels
+from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
-from .resources.products import ProductEndpoint
 from .resources.issuing import register_issuing
 from .resources.money import register_money
+from .resources.options import options_response
 from .resources.payment_options import register_payment_options
+from .resources.products import ProductEndpoint
+from .resources.rels import define_resource_relations, register_rels
 from .resources.transactions import register_transactions
 from .resources.users import UserEndpoint
+from .resources.views import register, register_subcollection
 
 log = logging.getLogger(__name__)
-
-ENDPOINTS = (UserEndpoint(), GiftCardEndpoint(), ProductEndpoint(), IssuerEndpoint())
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -56,6 +55,8 @@ def create_app(config: Config | None = None) -> Flask:
     def _negotiate_and_answer_options():
         negotiated_renderer()  # a 406 before any work, never after a write
         if request.method == "OPTIONS":
+            if request.routing_exception is not None:
+                raise request.routing_exception  # no OPTIONS for a URL that does not exist
             return options_response(app)
         return None
 
@@ -67,14 +68,14 @@ def create_app(config: Config | None = None) -> Flask:
             raise BadRequest("The query string is not UTF-8: percent-encode its characters "
                              "(É is %C3%89).", "query", logref="bad_query_string") from None
 
+    registry = install(app)
     register_home(app)
     register_rels(app)
-    for endpoint in ENDPOINTS:
+    endpoints = (UserEndpoint(), GiftCardEndpoint(), ProductEndpoint(), IssuerEndpoint())
+    for endpoint in endpoints:
         register(app, endpoint)
-        define_resource_relations(endpoint.name, endpoint.kind, endpoint.title, endpoint.schema)
-        if (endpoint.name, endpoint.title) not in COLLECTIONS:
-            COLLECTIONS.append((endpoint.name, endpoint.title))
-    _register_subcollections(app)
+        define_resource_relations(registry, endpoint)
+    _register_subcollections(app, *endpoints)
     register_transactions(app)
     register_money(app)
     register_issuing(app)
@@ -84,8 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _register_subcollections(app: Flask) -> None:
-    users, cards, products, issuers = ENDPOINTS
+def _register_subcollections(app: Flask, users, cards, products, issuers) -> None:
     register_subcollection(app, users, cards, GiftCard.user)
     register_subcollection(app, issuers, cards, GiftCard.issuer)
     register_subcollection(app, issuers, products, Product.issuer)
@@ -94,7 +94,7 @@ def _register_subcollections(app: Flask) -> None:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
-        return error_response(error, Urls(request.url_root).curie())
+        return error_response(error, Urls(request_root()).curie())
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -27,6 +27,7 @@ class Config:
     auth: bool = True
     max_body_bytes: int = 1024 * 1024
     pool_size: int = 16
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":

@@ -230,6 +230,7 @@ class HtmlRenderer(Renderer):
     """Renders a resource as a browsable HTML page."""
 
     media_type = "text/html"
+    shows_actions = True
     aliases = ("application/xhtml+xml",)
     charset = "utf-8"
 

@@ -17,6 +17,8 @@ class Renderer:
     media_type: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     charset: ClassVar[str | None] = None
+    #: Whether documents of this type show actions (so they are worth building).
+    shows_actions: ClassVar[bool] = False
 
     @property
     def content_type(self) -> str:

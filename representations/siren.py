@@ -71,6 +71,7 @@ class SirenRenderer(Renderer):
     """Renders a resource as a Siren entity."""
 
     media_type = "application/vnd.siren+json"
+    shows_actions = True
 
     def render(self, resource: Resource) -> bytes:
         return dumps(self.entity(resource))

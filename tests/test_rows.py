@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flexigift.db import database
 from flexigift.models import GiftCard
-from flexigift.resources.base import endpoint_named
+from flexigift.resources.views import endpoint_named
 
 
 def instances_as_data(rows):

@@ -8,7 +8,7 @@ from representations import Renderer, Resource, error_document
 
 from ..errors import ApiError, NotAcceptable
 from .conditional import conditional
-from .urls import Urls
+from .urls import Urls, request_root
 
 
 def negotiated_renderer() -> Renderer:
@@ -29,7 +29,7 @@ def negotiated_renderer() -> Renderer:
 def with_curies(resource: Resource) -> Resource:
     """``resource`` as the outermost of a document: it carries our curie."""
     if not resource.curies:
-        resource.curies = (Urls(request.url_root).curie(),)
+        resource.curies = (Urls(request_root()).curie(),)
     return resource
 
 

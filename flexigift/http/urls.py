@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from flask import current_app, request
+
 from representations import Curie
+
+
+def request_root() -> str:
+    """The root URL every link of this request is built from: the configured public
+    URL (``FLEXIGIFT_PUBLIC_URL``, for a server behind a proxy) or the request's own,
+    whose host has been checked against the allowed hosts before any view runs."""
+    return current_app.config["FLEXIGIFT"].public_url or request.url_root
 
 
 class Urls:
@@ -15,6 +24,10 @@ class Urls:
 
     def __init__(self, root: str):
         self.root = root.rstrip("/")
+
+    def here(self) -> str:
+        """The current request's URL, without its query string, under this root."""
+        return f"{self.root}{request.path}"
 
     def home(self) -> str:
         return f"{self.root}/"

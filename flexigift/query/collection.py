@@ -11,8 +11,6 @@ from typing import Any, Callable
 
 import peewee
 
-from representations import Resource
-
 from ..db import database, is_postgres
 from ..errors import BadRequest
 from ..models import COUNTED, RowCount
@@ -219,31 +217,3 @@ class CollectionQuery:
         template = endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
             model.id.in_(hole)).order_by(*ordering))
         return endpoint.prepared(template.fill_query(ids))
-
-    # -- representation -----------------------------------------------------
-    def represent(self, rows: list[peewee.Model], urls) -> list[Resource]:
-        items = self._represent(self.endpoint, rows, self.request.zoom, urls)
-        if self.request.fields is not None:
-            wanted = self.request.fields
-            for item in items:
-                item.properties = {name: item.properties[name] for name in wanted if name in item.properties}
-        return items
-
-    def _represent(self, endpoint, rows, tree: dict, urls) -> list[Resource]:
-        items = [endpoint.represent(row, urls, with_actions=False) for row in rows]
-        for name, children in tree.items():
-            zoom = endpoint.zoomable[name]
-            target = self.lookup(zoom.target)
-            related = zoom.related(target, rows)
-            if zoom.many:
-                every_child = [child for row in rows for child in related.get(row.id, [])]
-                represented = iter(self._represent(target, every_child, children, urls))
-                for item, row in zip(items, rows):
-                    item.embedded[zoom.rel] = [next(represented) for _ in related.get(row.id, [])]
-            else:
-                present = [related[row.id] for row in rows if related.get(row.id) is not None]
-                represented = iter(self._represent(target, present, children, urls))
-                for item, row in zip(items, rows):
-                    if related.get(row.id) is not None:
-                        item.embedded[zoom.rel] = next(represented)
-        return items

@@ -1,14 +1,20 @@
-"""Describing writes from marshmallow schemas: the fields of Siren actions, HTML
-forms and OPTIONS bodies all come from here, so they always match validation.
+"""HTML forms and marshmallow schemas: the fields of Siren actions, HTML forms
+and OPTIONS bodies are described from the schemas here, so they always match
+validation, and what a form sends back is read here into the schema's terms.
 """
 from __future__ import annotations
 
+import decimal
+import json
+import re
 from dataclasses import replace
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from representations import Field
+
+from ..errors import ValidationFailed
 
 _INPUT_TYPES = {
     fields.Integer: "number",
@@ -99,3 +105,37 @@ def describe_fields(schema: Schema, only: tuple[str, ...] | None = None) -> list
         }.items() if value not in (None, False)} | {"required": field.required}
         for field in action_fields(schema, only=only)
     ]
+
+
+#: What separates the entries of a list field typed into one form box.
+_LIST_SEPARATORS = re.compile(r"[,\r\n]+")
+
+
+def from_form(body: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """An HTML form's text in the terms of ``schema``.
+
+    A blank box is a field not given; a list field's entries are separated by
+    commas or line breaks (blanks around each ignored); an object field holds
+    JSON text. Everything else goes to validation exactly as typed.
+    """
+    data: dict[str, Any] = {}
+    for name, value in body.items():
+        field = schema.fields.get(name)
+        if isinstance(field, fields.List):
+            texts = value if isinstance(value, list) else [value]
+            data[name] = [entry.strip() for text in texts for entry in _LIST_SEPARATORS.split(text)
+                          if entry.strip()]
+        elif value == "":
+            continue
+        elif isinstance(field, fields.Dict) and isinstance(value, str):
+            data[name] = _json_text(name, value)
+        else:
+            data[name] = value
+    return data
+
+
+def _json_text(name: str, text: str) -> Any:
+    try:
+        return json.loads(text, parse_float=decimal.Decimal)
+    except (ValueError, RecursionError) as error:
+        raise ValidationFailed.single(name, f"Must be a JSON object: {error}.") from None

@@ -23,7 +23,7 @@ from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
 from ..services.linking import ensure_linkable, user_by_user_id
 from ..query import fields as q
 from ..query.zoom import Zoom
-from .base import Endpoint
+from .endpoint import Endpoint
 from .forms import action_fields
 from .links import linked_id
 from .present import day, iso, json_object, json_text

@@ -6,20 +6,15 @@ from flask import Flask, Response
 import flexigift
 from representations import Link, Resource
 
-from ..http.respond import respond
-from .base import current_urls
-from .rels import Relation, define_relation
-
-define_relation(Relation("home", "API home", "The entry point: links to every collection."))
-
-#: (collection, title) for every collection the home page links to, in order.
-COLLECTIONS: list[tuple[str, str]] = []
+from ..registry import current_registry
+from .presenter import current_presenter
 
 
 def home() -> Response:
-    urls = current_urls()
+    presenter = current_presenter()
+    urls = presenter.urls
     links = {"self": Link(urls.home(), "Flexigift API home")}
-    for name, title in COLLECTIONS:
+    for name, title in current_registry().collections:
         links[f"fg:{name}"] = Link(urls.collection(name), title)
     links["fg:rels"] = Link(urls.collection("rels"), "Link relations (documentation)")
     document = Resource(
@@ -31,7 +26,7 @@ def home() -> Response:
         },
         links=links,
     )
-    return respond(document)
+    return presenter.respond(document)
 
 
 def register_home(app: Flask) -> None:

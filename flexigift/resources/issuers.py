@@ -11,7 +11,7 @@ from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import IssuerSchema
 from ..services.issuers import DEFAULT_CURRENCY
-from .base import Endpoint
+from .endpoint import Endpoint
 from .issuing import issuer_action_links, issuer_actions
 from .present import iso
 

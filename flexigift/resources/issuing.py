@@ -15,23 +15,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Flask, Response, request
 
 from representations import Action, Link, Resource
 
 from ..action_schemas import BulkCreateSchema, GenerateCodesSchema
 from ..db import database
 from ..errors import NotFound
-from ..http.respond import respond
 from ..http.urls import Urls
 from ..models import Issuer
 from ..money import to_number
+from ..registry import Relation, registry_of
 from ..services import idempotency
 from ..services.issuing import KEEP, CardTerms, generate_cards, issue_cards, issued_with_key
-from .actions import ActionView, action_body, idempotency_key, register_action
-from .base import MAX_ID, current_urls
+from .actions import ActionView, register_action
+from .endpoint import MAX_ID
 from .forms import action_fields
-from .rels import Relation, define_relation
+from .inputs import action_body, idempotency_key
+from .presenter import current_presenter
 
 TERMS = ("balance", "single_use", "rechargeable", "balance_max")
 CREATED = 201
@@ -111,11 +112,12 @@ class IssueAction(IssuerAction):
                 card_ids = self.issue(issuer, data, terms, key)
                 if key:
                     idempotency.complete(key, CREATED, None)
-        representation = issued(issuer, card_ids, terms, current_urls())
+        presenter = current_presenter()
+        representation = issued(issuer, card_ids, terms, presenter.urls)
         headers = {"Location": representation.self_href}
         if earlier:
             headers["Idempotent-Replayed"] = "true"
-        return respond(representation, CREATED, headers)
+        return presenter.respond(representation, CREATED, headers)
 
     def issue(self, issuer: Issuer, data: dict[str, Any], terms: CardTerms, key: str | None) -> list[str]:
         raise NotImplementedError
@@ -154,9 +156,10 @@ RELATIONS = (
 )
 
 
-def register_issuing(app) -> None:
+def register_issuing(app: Flask) -> None:
     """Route the issuer's bulk actions."""
     register_action(app, "/issuers/<int:id>/bulk_create", BulkCreateView, "issuer_bulk_create")
     register_action(app, "/issuers/<int:id>/generate_codes", GenerateCodesView, "issuer_generate_codes")
+    registry = registry_of(app)
     for relation in RELATIONS:
-        define_relation(relation)
+        registry.define_relation(relation)

@@ -11,23 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 import peewee
-from flask import Response, request
+from flask import Flask, Response, request
 
 from representations import Link
 
 from ..action_schemas import RedeemSchema, RefundSchema, ReloadSchema
 from ..db import database
 from ..errors import ValidationFailed
-from ..http.respond import respond
 from ..http.urls import Urls
 from ..models import Issuer, Product, Transaction
 from ..query.compiled import CompiledSelect
+from ..registry import Relation, registry_of
 from ..services import idempotency, ledger
-from .actions import ActionView, action_body, idempotency_key, register_action
-from .base import MAX_ID, current_urls
+from .actions import ActionView, register_action
+from .endpoint import MAX_ID
+from .inputs import action_body, idempotency_key
 from .links import linked_id
-from .rels import Relation, define_relation
-from .transactions import TRANSACTIONS
+from .presenter import current_presenter
+from .transactions import transactions
 
 CREATED = 201
 
@@ -38,14 +39,15 @@ class MoneyAction(ActionView):
     def post(self, id: int) -> Response:
         data, links = action_body(self.schema)
         key = idempotency_key()
+        presenter, ledger_entries = current_presenter(), transactions()
         with database.atomic():
             command = self.resolve(id, data, links)
             entry_id, status, replayed = self._once(id, command, key)
-            representation = TRANSACTIONS.represent(TRANSACTIONS.lookup(entry_id), current_urls())
+            representation = presenter.item(ledger_entries, ledger_entries.lookup(entry_id))
         headers = {"Location": representation.self_href}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        return respond(representation, status, headers)
+        return presenter.respond(representation, status, headers)
 
     def _once(self, id: int, command: dict[str, Any], key: str | None) -> tuple[int, int, bool]:
         """Perform the action, or replay the first outcome of a key used before.
@@ -135,8 +137,9 @@ class RefundView(MoneyAction):
     name, title, schema = "refund", "Refund this redemption", RefundSchema()
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
-        entry = TRANSACTIONS.lookup(id)
-        return "fg:transaction", Link(urls.item("transactions", entry.id), TRANSACTIONS.item_title(entry))
+        ledger_entries = transactions()
+        entry = ledger_entries.lookup(id)
+        return "fg:transaction", Link(urls.item("transactions", entry.id), ledger_entries.item_title(entry))
 
     def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
         return ledger.refund(id, command["amount"], order_reference=command.get("order_reference"),
@@ -158,10 +161,11 @@ RELATIONS = (
 )
 
 
-def register_money(app) -> None:
+def register_money(app: Flask) -> None:
     """Route redeem, reload and refund."""
     register_action(app, "/gift_cards/<int:id>/redeem", RedeemView, "gift_card_redeem")
     register_action(app, "/gift_cards/<int:id>/reload", ReloadView, "gift_card_reload")
     register_action(app, "/transactions/<int:id>/refund", RefundView, "transaction_refund")
+    registry = registry_of(app)
     for relation in RELATIONS:
-        define_relation(relation)
+        registry.define_relation(relation)

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Flask, Response, request
 from flask.views import MethodView
 
 from representations import Link, Resource
 
 from ..errors import BadRequest, NotFound
-from ..http.respond import respond
 from ..http.urls import Urls
 from ..models import GiftCard, Issuer, Product, User
 from ..money import format_cents, to_number
+from ..registry import Relation, registry_of
 from ..services.payments import PaymentOptions, payment_options_for
-from .actions import add_routes
-from .base import MAX_ID, add_links, current_urls
+from .endpoint import MAX_ID
 from .present import day
-from .rels import Relation, define_relation
+from .presenter import current_presenter
+from .views import add_routes
 
 
 def _parameter(name: str) -> str:
@@ -61,7 +61,7 @@ class UserPaymentOptionsView(MethodView):
         product_id = _parameter("product_id")
         product = _found(_products().where(Product.product_id == product_id).first(),
                          "product", "product_id", product_id)
-        return _respond(user, product, current_urls().sub("users", id, "payment_options"),
+        return _respond(user, product, current_presenter().urls.sub("users", id, "payment_options"),
                         "product_id", product_id)
 
 
@@ -72,13 +72,14 @@ class ProductPaymentOptionsView(MethodView):
         product = _found(_products().where(Product.id == _pk(id)).first(), "product", "id", id)
         user_id = _parameter("user_id")
         user = _found(User.get_or_none(User.user_id == user_id), "user", "user_id", user_id)
-        return _respond(user, product, current_urls().sub("products", id, "payment_options"),
+        return _respond(user, product, current_presenter().urls.sub("products", id, "payment_options"),
                         "user_id", user_id)
 
 
 def _respond(user: User, product: Product, base: str, parameter: str, value: str) -> Response:
     self_href = f"{base}?{urlencode({parameter: value})}"
-    return respond(represent(payment_options_for(user.id, product), user, self_href, current_urls()))
+    presenter = current_presenter()
+    return presenter.respond(represent(payment_options_for(user.id, product), user, self_href, presenter.urls))
 
 
 def represent(options: PaymentOptions, user: User, self_href: str, urls: Urls) -> Resource:
@@ -141,12 +142,13 @@ RELATIONS = (
 )
 
 
-def register_payment_options(app) -> None:
+def register_payment_options(app: Flask) -> None:
     """Route payment options and link them from users and products."""
     add_routes(app, "/users/<int:id>/payment_options", UserPaymentOptionsView.as_view("user_payment_options"))
     add_routes(app, "/products/<int:id>/payment_options",
                ProductPaymentOptionsView.as_view("product_payment_options"))
-    add_links("user", "payment_options", _user_link)
-    add_links("product", "payment_options", _product_link)
+    registry = registry_of(app)
+    registry.add_links("user", "payment_options", _user_link)
+    registry.add_links("product", "payment_options", _product_link)
     for relation in RELATIONS:
-        define_relation(relation)
+        registry.define_relation(relation)

@@ -12,7 +12,7 @@ from ..query.zoom import Zoom
 from ..money import format_cents
 from ..schemas import ProductSchema
 from ..services.issuers import issuer_named
-from .base import Endpoint
+from .endpoint import Endpoint
 from .present import iso
 
 

@@ -3,50 +3,31 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response
-from marshmallow import Schema
 
 from representations import Link, Resource
 
 from ..errors import NotFound
-from ..http.respond import respond
-from .base import current_urls
+from ..registry import Registry, Relation, current_registry, registry_of
 from .forms import describe_fields
+from .presenter import current_presenter
+
+__all__ = ["Relation", "define_resource_relations", "register_rels"]
 
 
-@dataclass(frozen=True)
-class Relation:
-    """One of our link relations (``fg:<name>``)."""
-
-    name: str
-    title: str
-    description: str
-    methods: tuple[str, ...] = ("GET", "HEAD", "OPTIONS")
-    writes: dict[str, Schema] = field(default_factory=dict)
-
-
-RELATIONS: dict[str, Relation] = {}
-
-
-def define_relation(relation: Relation) -> Relation:
-    """Add (or replace) a relation's documentation."""
-    RELATIONS[relation.name] = relation
-    return relation
-
-
-def define_resource_relations(name: str, kind: str, title: str, schema: Schema) -> None:
+def define_resource_relations(registry: Registry, endpoint) -> None:
     """The pair of relations every resource type has: its collection and its items."""
-    label = kind.replace("_", " ")
-    define_relation(Relation(
+    name, kind, title, schema = endpoint.name, endpoint.kind, endpoint.title, endpoint.schema
+    label = endpoint.label
+    registry.define_relation(Relation(
         name, title,
         f"A paginated collection of {label}s. GET lists them (limit, offset, filters, order, "
         f"fields, zoom); POST creates one.",
         ("GET", "HEAD", "OPTIONS", "POST"), {"POST": schema},
     ))
-    define_relation(Relation(
+    registry.define_relation(Relation(
         kind, f"{title[:-1] if title.endswith('s') else title}",
         f"One {label}. GET shows it; PUT replaces it (omitted optional fields are cleared); "
         f"PATCH changes the fields sent; DELETE removes it where history allows.",
@@ -54,9 +35,12 @@ def define_resource_relations(name: str, kind: str, title: str, schema: Schema) 
     ))
 
 
-define_relation(Relation("rels", "Link relations", "The documentation of every link relation of this API."))
-define_relation(Relation("errors", "Errors", "Why a request failed: one entry per problem, "
-                         "each with logref, message and, where one field is at fault, field."))
+BUILT_IN = (
+    Relation("home", "API home", "The entry point: links to every collection."),
+    Relation("rels", "Link relations", "The documentation of every link relation of this API."),
+    Relation("errors", "Errors", "Why a request failed: one entry per problem, each with logref, "
+             "message and, where one field is at fault, field."),
+)
 
 
 def relation_document(relation: Relation, urls) -> Resource:
@@ -77,28 +61,31 @@ def relation_document(relation: Relation, urls) -> Resource:
 
 
 def rels_index() -> Response:
-    urls = current_urls()
-    items = [relation_document(relation, urls) for relation in sorted(RELATIONS.values(), key=lambda r: r.name)]
+    presenter = current_presenter()
+    urls = presenter.urls
+    relations = sorted(current_registry().relations.values(), key=lambda relation: relation.name)
+    items = [relation_document(relation, urls) for relation in relations]
     page = Resource(
         kind="rels", rel="fg:rels", title="Link relations",
         properties={"total_items": len(items), "returned_items": len(items)},
         links={"self": Link(urls.collection("rels"), "Link relations"),
                "fg:home": Link(urls.home(), "API home")},
-        embedded={"fg:rels": items}, items_rel="fg:rels", curies=(urls.curie(),),
+        embedded={"fg:rels": items}, items_rel="fg:rels",
     )
-    return respond(page)
+    return presenter.respond(page)
 
 
 def rel_page(name: str) -> Response:
-    relation = RELATIONS.get(name)
+    relation = current_registry().relations.get(name)
     if relation is None:
         raise NotFound(f"There is no link relation fg:{name}; GET /rels lists them all.")
-    urls = current_urls()
-    document = relation_document(relation, urls)
-    document.curies = (urls.curie(),)
-    return respond(document)
+    presenter = current_presenter()
+    return presenter.respond(relation_document(relation, presenter.urls))
 
 
 def register_rels(app: Flask) -> None:
+    registry = registry_of(app)
+    for relation in BUILT_IN:
+        registry.define_relation(relation)
     app.add_url_rule("/rels", "rels_index", rels_index)
     app.add_url_rule("/rels/<name>", "rel_page", rel_page)

@@ -10,27 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Flask, Response
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from representations import Action, Link
 
 from ..action_schemas import RefundSchema
-from ..http.respond import respond
 from ..http.urls import Urls
 from ..models import GiftCard, Transaction
 from ..money import to_number
 from ..query import fields as q
 from ..query.zoom import Zoom
+from ..registry import Relation, registry_of
 from ..services.ledger import card_for_update
-from . import base
-from .base import Endpoint, collection_page, current_urls
-from .actions import add_routes
+from .endpoint import Endpoint
 from .forms import action_fields
-from .home import COLLECTIONS
 from .present import iso
-from .rels import Relation, define_relation
+from .presenter import current_presenter
+from .views import add_routes, collection_page, endpoint_named
 
 REFUND_FIELDS = action_fields(RefundSchema())
 KINDS = ("issue", "redeem", "refund", "reload", "adjust")
@@ -117,21 +115,24 @@ def refund_action(entry_id: int, urls: Urls) -> Action:
                   "Refund this redemption", fields=REFUND_FIELDS)
 
 
-TRANSACTIONS = TransactionEndpoint()
+def transactions() -> TransactionEndpoint:
+    """The ledger's endpoint in the current application."""
+    return endpoint_named(TransactionEndpoint.name)
 
 
 class TransactionView(MethodView):
     """``GET /transactions/<id>``: one ledger entry (read only)."""
 
     def get(self, id: int) -> Response:
-        return respond(TRANSACTIONS.represent(TRANSACTIONS.lookup(id), current_urls()))
+        presenter, endpoint = current_presenter(), transactions()
+        return presenter.respond(presenter.item(endpoint, endpoint.lookup(id)))
 
 
 class TransactionsView(MethodView):
     """``GET /transactions``: every ledger entry (read only)."""
 
     def get(self) -> Response:
-        return collection_page(TRANSACTIONS)
+        return collection_page(transactions())
 
 
 class CardTransactionsView(MethodView):
@@ -139,7 +140,7 @@ class CardTransactionsView(MethodView):
 
     def get(self, id: int) -> Response:
         card = card_for_update(id)
-        return collection_page(TRANSACTIONS, scope=(Transaction.gift_card == card.id),
+        return collection_page(transactions(), scope=(Transaction.gift_card == card.id),
                                title=f"Transactions of gift card {card.card_id}")
 
 
@@ -153,13 +154,12 @@ RELATIONS = (
 )
 
 
-def register_transactions(app) -> None:
+def register_transactions(app: Flask) -> None:
     """Route the ledger's read-only resources and let cards zoom into their log."""
-    base.ENDPOINTS[TRANSACTIONS.name] = TRANSACTIONS
+    registry = registry_of(app)
+    registry.add_endpoint(TransactionEndpoint())
     add_routes(app, "/transactions", TransactionsView.as_view("transactions_collection"))
     add_routes(app, "/transactions/<int:id>", TransactionView.as_view("transactions_item"))
     add_routes(app, "/gift_cards/<int:id>/transactions", CardTransactionsView.as_view("gift_card_transactions"))
     for relation in RELATIONS:
-        define_relation(relation)
-    if (TRANSACTIONS.name, TRANSACTIONS.title) not in COLLECTIONS:
-        COLLECTIONS.append((TRANSACTIONS.name, TRANSACTIONS.title))
+        registry.define_relation(relation)

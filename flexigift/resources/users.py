@@ -11,7 +11,7 @@ from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import UserSchema
 from ..services.linking import card_ids_by_user, card_ids_of, set_cards_of
-from .base import Endpoint
+from .endpoint import Endpoint
 from .present import iso
 
 ATTRIBUTES = ("user_id", "amazon_id", "name", "email")

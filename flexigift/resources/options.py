@@ -3,22 +3,19 @@ type, listing the methods and the fields each write accepts.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Flask, Response, request
-from marshmallow import Schema
 
 from representations import Link, Resource
 
-from .respond import respond
-
-WRITES_KEY = "flexigift_writes"
-
-
-def declare_writes(app: Flask, view: str, writes: dict[str, Schema]) -> None:
-    """Say which schema each write method of the view named ``view`` accepts."""
-    app.extensions.setdefault(WRITES_KEY, {})[view] = writes
+from ..registry import current_registry
+from .forms import describe_fields
+from .presenter import current_presenter
 
 
-def allowed_methods(app: Flask) -> list[str]:
+def routed_methods(app: Flask) -> list[str]:
+    """Every method the current URL's route takes (HEAD with GET, OPTIONS always)."""
     adapter = app.url_map.bind_to_environ(request.environ)
     methods = set(adapter.allowed_methods(request.path)) | {"OPTIONS"}
     if "GET" in methods:
@@ -26,12 +23,11 @@ def allowed_methods(app: Flask) -> list[str]:
     return sorted(methods)
 
 
-def options_response(app: Flask) -> Response:
-    """The answer to OPTIONS on the current (routed) URL."""
-    from ..resources.forms import describe_fields
-
-    methods = allowed_methods(app)
-    writes = app.extensions.get(WRITES_KEY, {}).get(request.endpoint, {})
+def options_response(app: Flask, may: Callable[[str], bool] = lambda method: True) -> Response:
+    """The answer to OPTIONS on the current (routed) URL: the methods ``may`` allows."""
+    methods = [method for method in routed_methods(app) if method == "OPTIONS" or may(method)]
+    writes = current_registry().writes.get(request.endpoint, {})
+    presenter = current_presenter()
     document = Resource(
         kind="options", title=f"Methods of {request.path}",
         properties={
@@ -39,8 +35,8 @@ def options_response(app: Flask) -> Response:
             "fields": {method: describe_fields(schema) for method, schema in writes.items()
                        if method in methods},
         },
-        links={"self": Link(request.base_url)},
+        links={"self": Link(presenter.urls.here())},
     )
-    response = respond(document)
+    response = presenter.respond(document)
     response.headers["Allow"] = ", ".join(methods)
     return response

@@ -1,0 +1,174 @@
+"""The generic resource views: an item (GET, PUT, PATCH, DELETE), a collection
+(GET, POST) and a parent's sub-collection (GET), each driven by an
+:class:`~.endpoint.Endpoint`.
+
+A view parses the request, asks its endpoint to read or change the models
+inside one database transaction, and answers with the one representation the
+request's :class:`~.presenter.Presenter` builds.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import peewee
+from flask import Flask, Response, request
+from flask.views import MethodView
+
+from representations import Action, Resource
+
+from ..db import database
+from ..http.conditional import check_if_match
+from ..http.respond import empty
+from ..query.collection import CollectionQuery
+from ..query.pagination import link_header, page_links
+from ..query.params import parse_page_request
+from ..registry import current_registry, registry_of
+from .endpoint import Endpoint, integrity_conflict
+from .inputs import write_body
+from .presenter import current_presenter
+
+
+def endpoint_named(name: str) -> Endpoint:
+    """The endpoint serving ``name`` in the current application."""
+    return current_registry().endpoint(name)
+
+
+def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = None,
+                    actions: list[Action] | None = None) -> Response:
+    """GET on a collection (or on a parent's sub-collection, narrowed by ``scope``)."""
+    presenter = current_presenter()
+    page_request = parse_page_request(request.args, endpoint.DEFAULT_LIMIT, endpoint.MAX_LIMIT)
+    query = CollectionQuery(endpoint, page_request, endpoint_named, scope)
+    page = query.page()
+    items = presenter.items(endpoint, page.rows, page_request.zoom, page_request.fields)
+    links = page_links(presenter.urls.here(), request.args, page_request.limit, page_request.offset,
+                       page.total, page.has_next)
+    properties: dict[str, Any] = {"total_items": page.total, "returned_items": len(items),
+                                  "limit": page_request.limit, "offset": page_request.offset}
+    headers = {"Link": link_header(links)}
+    if page.total is None:
+        del properties["total_items"]
+    else:
+        headers["X-Total-Count"] = str(page.total)
+    document = Resource(
+        kind=endpoint.name, rel=endpoint.collection_rel, properties=properties, links=links,
+        embedded={endpoint.collection_rel: items}, items_rel=endpoint.collection_rel,
+        title=title or endpoint.title, actions=actions or [],
+    )
+    return presenter.respond(document, headers=headers)
+
+
+class ItemView(MethodView):
+    """One resource: GET, PUT, PATCH and DELETE."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+
+    def get(self, id: int) -> Response:
+        presenter = current_presenter()
+        return presenter.respond(presenter.item(self.endpoint, self.endpoint.lookup(id)))
+
+    def _check_if_match(self, obj) -> None:
+        if request.headers.get("If-Match") is not None:
+            presenter = current_presenter()
+            # Every representation the tag may name, so actions too (Siren's tag covers them).
+            check_if_match(presenter.finish(presenter.item(self.endpoint, obj, actions=True)))
+
+    def put(self, id: int) -> Response:
+        return self._write(id, replace=True)
+
+    def patch(self, id: int) -> Response:
+        return self._write(id, replace=False)
+
+    def _write(self, id: int, *, replace: bool) -> Response:
+        endpoint, presenter = self.endpoint, current_presenter()
+        body = write_body(endpoint.schema)
+        partial = endpoint.required_on_create_only if replace else True
+        try:
+            with database.atomic():
+                obj = endpoint.lookup(id, for_update=True)
+                self._check_if_match(obj)
+                data = endpoint.load(body, partial=partial)
+                obj = endpoint.change(obj, data, replace=replace)
+                representation = presenter.item(endpoint, obj)
+        except peewee.IntegrityError as error:
+            raise integrity_conflict(error) from None
+        return presenter.respond(representation)
+
+    def delete(self, id: int) -> Response:
+        try:
+            with database.atomic():
+                obj = self.endpoint.lookup(id, for_update=True)
+                self._check_if_match(obj)
+                self.endpoint.delete(obj)
+        except peewee.IntegrityError as error:
+            raise integrity_conflict(error) from None
+        return empty(204)
+
+
+class CollectionView(MethodView):
+    """A collection: GET lists it, POST creates a member."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+
+    def get(self) -> Response:
+        create = self.endpoint.create_action(current_presenter().urls)
+        return collection_page(self.endpoint, actions=[create])
+
+    def post(self) -> Response:
+        endpoint, presenter = self.endpoint, current_presenter()
+        body = write_body(endpoint.schema)
+        try:
+            with database.atomic():
+                data = endpoint.load(body)
+                obj = endpoint.create(data)
+                representation = presenter.item(endpoint, obj)
+        except peewee.IntegrityError as error:
+            raise integrity_conflict(error) from None
+        return presenter.respond(representation, 201, {"Location": representation.self_href})
+
+
+class SubCollectionView(MethodView):
+    """A parent's related items (``/users/5/gift_cards``): a collection like the others.
+
+    ``scope(owner)`` is the condition that narrows the child collection to the parent.
+    """
+
+    def __init__(self, parent: Endpoint, child: Endpoint, scope: Callable[[peewee.Model], Any]):
+        self.parent, self.child, self.scope = parent, child, scope
+
+    def get(self, id: int) -> Response:
+        owner = self.parent.lookup(id)
+        title = f"{self.child.title} of {self.parent.label} {self.parent.item_title(owner)}"
+        return collection_page(self.child, scope=self.scope(owner), title=title)
+
+
+def add_routes(app: Flask, rule: str, view) -> None:
+    """Route ``rule`` with and without a trailing slash, as every other URL is."""
+    for suffix in ("", "/"):
+        app.add_url_rule(f"{rule}{suffix}", view_func=view)
+
+
+def register_subcollection(app: Flask, parent: Endpoint, child: Endpoint,
+                           foreign_key: peewee.ForeignKeyField | None = None, name: str | None = None,
+                           scope: Callable[[peewee.Model], Any] | None = None) -> None:
+    """Route ``/<parent>/<id>/<name>`` to the child collection narrowed to that parent
+    (by ``foreign_key``, or by the condition ``scope(parent row)`` gives)."""
+    name = name or child.name
+    if scope is None:
+        scope = lambda owner: foreign_key == owner.id  # noqa: E731
+    view = SubCollectionView.as_view(f"{parent.name}_{name}", parent, child, scope)
+    add_routes(app, f"/{parent.name}/<int:id>/{name}", view)
+
+
+def register(app: Flask, endpoint: Endpoint, *, home: bool = True) -> None:
+    """Serve ``endpoint``: route ``/<name>`` and ``/<name>/<id>`` and declare their writes."""
+    registry = registry_of(app)
+    registry.add_endpoint(endpoint, home=home)
+    collection = CollectionView.as_view(f"{endpoint.name}_collection", endpoint)
+    item = ItemView.as_view(f"{endpoint.name}_item", endpoint)
+    add_routes(app, f"/{endpoint.name}", collection)
+    add_routes(app, f"/{endpoint.name}/<int:id>", item)
+    registry.declare_writes(collection.__name__, {"POST": endpoint.schema})
+    registry.declare_writes(item.__name__, {"PUT": endpoint.schema, "PATCH": endpoint.schema})
