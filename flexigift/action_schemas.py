@@ -98,6 +98,8 @@ class RedeemSchema(Schema):
         "title": "Amount", "description": "default: the product's price"})
     product_id = _text(50, "Product ID", "required, unless the body links the product (fg:product)")
     order_reference = _text(100, "Order reference")
+    user_id = _text(50, "User ID", "the shopper paying: the card must be linked to this user "
+                    "(a checkout token must name one unless it found the card by its code)")
     allow_partial = fields.Boolean(load_default=False, metadata={
         "title": "Allow partial", "input": "checkbox",
         "description": "debit what the card holds when it holds less than the amount"})

@@ -1,14 +1,18 @@
-"""The application factory: configuration, database, routes and error handling."""
+"""The application factory: configuration, database, the guard, routes and error handling."""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .auth import guard as auth_guard
+from .auth import ratelimit, secrets
 from .config import Config
 from .db import open_database
-from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, BadRequest
+from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from .http.conditional import KEYS
 from .http.method_override import MethodOverride
 from .http.respond import error_response, negotiated_renderer
 from .http.urls import Urls, request_root
@@ -16,14 +20,17 @@ from .migrations import migrate
 from .models import GiftCard, Product
 from .registry import install
 from .resources.gift_cards import GiftCardEndpoint
+from .resources.history import ChangeEndpoint, register_history
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
 from .resources.issuing import register_issuing
+from .resources.lookup import register_lookup
 from .resources.money import register_money
 from .resources.options import options_response
 from .resources.payment_options import register_payment_options
 from .resources.products import ProductEndpoint
 from .resources.rels import define_resource_relations, register_rels
+from .resources.session import register_session
 from .resources.transactions import register_transactions
 from .resources.users import UserEndpoint
 from .resources.views import register, register_subcollection
@@ -41,6 +48,8 @@ def create_app(config: Config | None = None) -> Flask:
     db = open_database(config.database_url, config.pool_size)
     migrate(db)
     app.extensions["flexigift_db"] = db
+    app.extensions[KEYS] = secrets.load(db, config.secret_key)
+    guard = auth_guard.install(app, config, app.extensions[KEYS])
 
     @app.before_request
     def _connect():
@@ -52,49 +61,69 @@ def create_app(config: Config | None = None) -> Flask:
             db.close()
 
     @app.before_request
-    def _negotiate_and_answer_options():
+    def _check_then_guard():
+        guard.check_host()  # before anything reads the Host
+        _refuse_an_undecodable_query_string()
         negotiated_renderer()  # a 406 before any work, never after a write
+        answer = guard.before()
+        if answer is not None:
+            return answer
         if request.method == "OPTIONS":
             if request.routing_exception is not None:
                 raise request.routing_exception  # no OPTIONS for a URL that does not exist
-            return options_response(app)
+            principal = g.principal
+            return options_response(app, lambda method: principal.may(request.endpoint, method))
         return None
 
-    @app.before_request
-    def _refuse_an_undecodable_query_string():
-        try:
-            request.query_string.decode()
-        except UnicodeDecodeError:
-            raise BadRequest("The query string is not UTF-8: percent-encode its characters "
-                             "(É is %C3%89).", "query", logref="bad_query_string") from None
-
-    registry = install(app)
-    register_home(app)
-    register_rels(app)
-    endpoints = (UserEndpoint(), GiftCardEndpoint(), ProductEndpoint(), IssuerEndpoint())
-    for endpoint in endpoints:
-        register(app, endpoint)
-        define_resource_relations(registry, endpoint)
-    _register_subcollections(app, *endpoints)
-    register_transactions(app)
-    register_money(app)
-    register_issuing(app)
-    register_payment_options(app)
+    _register_routes(app)
     _register_error_handlers(app)
     app.wsgi_app = MethodOverride(app.wsgi_app, config.max_body_bytes)
+    if config.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
     return app
 
 
-def _register_subcollections(app: Flask, users, cards, products, issuers) -> None:
+def _refuse_an_undecodable_query_string() -> None:
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        raise BadRequest("The query string is not UTF-8: percent-encode its characters "
+                         "(É is %C3%89).", "query", logref="bad_query_string") from None
+
+
+def _register_routes(app: Flask) -> None:
+    registry = install(app)
+    register_home(app)
+    register_rels(app)
+    register_session(app)
+    users, cards, products, issuers = endpoints = (
+        UserEndpoint(), GiftCardEndpoint(), ProductEndpoint(), IssuerEndpoint())
+    for endpoint in endpoints:
+        register(app, endpoint)
+        define_resource_relations(registry, endpoint)
     register_subcollection(app, users, cards, GiftCard.user)
     register_subcollection(app, issuers, cards, GiftCard.issuer)
     register_subcollection(app, issuers, products, Product.issuer)
+    register_transactions(app)
+    register_history(app, ChangeEndpoint(), parents={users: "user", cards: "gift_card",
+                                                     products: "product", issuers: "issuer"})
+    register_money(app)
+    register_issuing(app)
+    register_payment_options(app)
+    register_lookup(app)
 
 
 def _register_error_handlers(app: Flask) -> None:
+    config: Config = app.config["FLEXIGIFT"]
+
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
-        return error_response(error, Urls(request_root()).curie())
+        if error.failed_lookup and g.get("principal") is not None and g.principal.means != "none":
+            _count_failed_lookup(config)
+        if error.status == 401 and config.auth:
+            error.links.setdefault("fg:sign_in", _sign_in_link())
+        curie = Urls(request_root()).curie() if g.get("host_checked") else None
+        return error_response(error, curie)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -109,10 +138,25 @@ def _register_error_handlers(app: Flask) -> None:
         return _api_error(failure)
 
 
+def _sign_in_link():
+    from representations import Link
+    root = request_root().rstrip("/") if g.get("host_checked") else ""
+    return Link(f"{root}/sign-in", "Sign in with a token (HTML browser)")
+
+
+def _count_failed_lookup(config: Config) -> None:
+    """A failed look-up of a card by its code counts against the address and the token."""
+    subjects = [f"address:{request.remote_addr}"]
+    if g.principal.token_id is not None:
+        subjects.append(f"token:{g.principal.token_id}")
+    ratelimit.record_failure("lookup", subjects, config.lookup_failures)
+
+
 def _translate(error: HTTPException) -> ApiError:
     """Werkzeug's own HTTP errors, in our shape."""
     if error.code == 404:
-        return NotFound(f"Nothing here: {request.path}. Start from the API home at {request.url_root}.")
+        home = f" at {request_root()}" if g.get("host_checked") else ""
+        return NotFound(f"Nothing here: {request.path}. Start from the API home{home}.")
     if error.code == 405:
         allowed = sorted(getattr(error, "valid_methods", None) or [])
         return MethodNotAllowed(
@@ -127,3 +171,4 @@ def _translate(error: HTTPException) -> ApiError:
     generic = ApiError(error.description or error.name, logref=error.name.lower().replace(" ", "_"))
     generic.status = error.code or 500
     return generic
+

@@ -1,4 +1,4 @@
-"""The ``flexigift`` command: serve, init-db, demo-data, check-ledger."""
+"""The ``flexigift`` command: serve, init-db, demo-data, check-ledger and token."""
 from __future__ import annotations
 
 import os
@@ -6,14 +6,26 @@ import sys
 
 import click
 
-from .config import Config
+from .config import Config, ConfigError
 from .db import open_database
 from .migrations import migrate
-from .serving import RefusedToServe, check_auth, is_loopback
+from .serving import AUTH_OFF_WARNING, is_loopback, serve_config
+from .services.actors import Actor, acting_as
+
+COMMAND_LINE = Actor("command line", "admin")
 
 
 def _config(database_url: str | None) -> Config:
-    return Config.from_env(database_url=database_url)
+    try:
+        return Config.from_env(database_url=database_url)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _database(database_url: str | None):
+    db = open_database(_config(database_url).database_url)
+    migrate(db)
+    return db
 
 
 @click.group()
@@ -36,17 +48,18 @@ def serve(host: str, port: int, database_url: str | None, auth: bool | None, thr
 
     from .app import create_app
 
-    loopback = is_loopback(host)
-    if auth is None:
-        env_auth = os.environ.get("FLEXIGIFT_AUTH")
-        auth = Config.from_env().auth if (env_auth or not loopback) else False
     try:
-        check_auth(auth)
-    except RefusedToServe as refusal:
-        raise click.ClickException(str(refusal)) from None
-    config = Config.from_env(database_url=database_url, auth=auth)
+        config = serve_config(host, auth, os.environ.get("FLEXIGIFT_AUTH"), database_url=database_url)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    loopback = is_loopback(host)
+    if not config.auth and not loopback:
+        click.echo(f"WARNING: {AUTH_OFF_WARNING}", err=True)
     app = create_app(config)
-    mode = "development server, authentication OFF" if not auth else "authentication on"
+    if config.auth:
+        mode = "authentication on: send 'Authorization: Bearer <token>' (flexigift token create)"
+    else:
+        mode = "development server, authentication OFF (--auth turns it on)"
     click.echo(f"Flexigift on http://{host}:{port}/ ({mode}); database {config.database_url}")
     waitress_serve(app, host=host, port=port, threads=threads, ident="flexigift", _quiet=True)
 
@@ -66,11 +79,9 @@ def demo_data(database_url: str | None) -> None:
     """Load the users, cards and products the tutorials start from."""
     from .demo import NotEmpty, load_demo_data
 
-    config = _config(database_url)
-    db = open_database(config.database_url)
-    migrate(db)
+    db = _database(database_url)
     try:
-        with db.connection_context():
+        with db.connection_context(), acting_as(COMMAND_LINE):
             created = load_demo_data()
     except NotEmpty as refusal:
         raise click.ClickException(str(refusal)) from None
@@ -97,6 +108,75 @@ def check_ledger(database_url: str | None) -> None:
         click.echo(f"ledger BROKEN: {len(discrepancies)} of {checked} gift cards", err=True)
         sys.exit(1)
     click.echo(f"ledger OK: {checked} gift cards checked")
+
+
+@main.group()
+def token() -> None:
+    """API tokens: create (shown once), list, revoke."""
+
+
+def _role(_ctx, _param, value: str):
+    from .auth.roles import InvalidRole, Role
+    try:
+        return Role.parse(value)
+    except InvalidRole as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@token.command("create")
+@click.option("--role", required=True, callback=_role,
+              help="admin, issuer:<issuer name>, checkout or readonly.")
+@click.option("--name", default=None, help="Who or what uses it (default: the role).")
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+def token_create(role, name: str | None, database_url: str | None) -> None:
+    """Make a token; print it once (only its hash is kept)."""
+    from .auth import tokens
+
+    name = (name or str(role)).strip()
+    if not 1 <= len(name) <= 100:
+        raise click.BadParameter("a name has 1 to 100 characters", param_hint="--name")
+    db = _database(database_url)
+    with db.connection_context():
+        row, secret = tokens.create(name, role)
+    click.echo(secret)
+    click.echo(f"token {row.id} {name!r} ({role}) created; keep it now, it is not shown again",
+               err=True)
+
+
+@token.command("list")
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+def token_list(database_url: str | None) -> None:
+    """Every token: id, name, role, created, last used, revoked (never the secret)."""
+    from .auth import tokens
+
+    db = _database(database_url)
+    with db.connection_context():
+        rows = tokens.listing()
+    click.echo(f"{'id':>4}  {'name':<24} {'role':<24} {'created':<20} {'last used':<20} revoked")
+    for row in rows:
+        click.echo(f"{row.id:>4}  {row.name[:24]:<24} {str(tokens.role_of(row))[:24]:<24} "
+                   f"{_when(row.date_created):<20} {_when(row.last_used_at):<20} "
+                   f"{_when(row.revoked_at) if row.revoked_at else '-'}")
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "never"
+
+
+@token.command("revoke")
+@click.argument("token_id_or_name")
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+def token_revoke(token_id_or_name: str, database_url: str | None) -> None:
+    """Revoke a token (by id, or by its name when one active token has it); at once, everywhere."""
+    from .auth import tokens
+
+    db = _database(database_url)
+    with db.connection_context():
+        try:
+            row = tokens.revoke(token_id_or_name)
+        except tokens.UnknownToken as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"token {row.id} {row.name!r} ({tokens.role_of(row)}) revoked")
 
 
 if __name__ == "__main__":  # pragma: no cover

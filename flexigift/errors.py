@@ -13,17 +13,29 @@ class ApiError(Exception):
 
     status = 400
     logref = "bad_request"
+    #: Whether this refusal is a failed attempt to find a card by its code (which
+    #: is rate limited, so that codes cannot be guessed).
+    failed_lookup = False
 
     def __init__(self, message: str, field: str | None = None, *,
                  errors: Iterable[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None, logref: str | None = None):
+                 headers: dict[str, str] | None = None, logref: str | None = None,
+                 failed_lookup: bool = False):
         super().__init__(message)
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
         if logref:
             self.logref = logref
+        if failed_lookup:
+            self.failed_lookup = True
+        self.links: dict[str, Any] = {}  # where to go from here (a sign-in page for a 401)
         self._errors = list(errors) if errors is not None else None
+
+    def counting_as_failed_lookup(self) -> "ApiError":
+        """This error, marked as a failed attempt to find a card by its code."""
+        self.failed_lookup = True
+        return self
 
     def errors(self) -> list[dict[str, Any]]:
         """One entry per problem: ``logref``, ``message`` and, when known, ``field``."""
@@ -69,6 +81,12 @@ class PreconditionFailed(ApiError):
 
 class PreconditionRequired(ApiError):
     status, logref = 428, "precondition_required"
+
+
+class TooManyRequests(ApiError):
+    """429: too many failures from this address or token; ``Retry-After`` says when to retry."""
+
+    status, logref = 429, "rate_limited"
 
 
 class PayloadTooLarge(ApiError):

@@ -97,6 +97,10 @@ class Transaction(peewee.Model):
     idempotency_key = peewee.CharField(max_length=255, null=True)
     refund_of = peewee.ForeignKeyField("self", null=True, backref="refunds", on_delete="RESTRICT")
     date_created = peewee.DateTimeField(default=utcnow, index=True)
+    #: Who made the entry: the API token's name and role at the time (and its id).
+    actor_name = peewee.CharField(max_length=100, null=True)
+    actor_role = peewee.CharField(max_length=60, null=True)
+    token_id = peewee.IntegerField(null=True)
 
     class Meta:
         database = database
@@ -123,6 +127,87 @@ class IdempotencyRecord(peewee.Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+
+class ApiToken(peewee.Model):
+    """An API token: its name and role, and a one-way hash of its secret (never the secret).
+
+    ``role`` is ``admin``, ``issuer``, ``checkout`` or ``readonly``; an issuer
+    token names its issuer in ``issuer_name``. A revoked token keeps its row
+    (its name still labels what it did) and never authenticates again.
+    """
+
+    id = peewee.AutoField()
+    name = peewee.CharField(max_length=100)
+    role = peewee.CharField(max_length=10)
+    issuer_name = peewee.CharField(max_length=50, null=True, index=True)
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    prefix = peewee.CharField(max_length=12)
+    date_created = peewee.DateTimeField(default=utcnow)
+    last_used_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        database = database
+        table_name = "api_token"
+
+
+class CardGrant(peewee.Model):
+    """A checkout token's access to a card it found by its code, until ``expires_at``."""
+
+    token = peewee.ForeignKeyField(ApiToken, on_delete="CASCADE")
+    gift_card = peewee.ForeignKeyField(GiftCard, on_delete="CASCADE")
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        database = database
+        table_name = "card_grant"
+        primary_key = peewee.CompositeKey("token", "gift_card")
+
+
+class RateCounter(peewee.Model):
+    """How many failures one subject (an address, a token) had in one time window."""
+
+    key = peewee.CharField(max_length=200)
+    window = peewee.BigIntegerField()
+    hits = peewee.IntegerField()
+
+    class Meta:
+        database = database
+        table_name = "rate_counter"
+        primary_key = peewee.CompositeKey("key", "window")
+
+
+class ServerSecret(peewee.Model):
+    """Random keys every server process shares (signing CSRF tokens, keying ETags)."""
+
+    purpose = peewee.CharField(max_length=30, primary_key=True)
+    secret = peewee.CharField(max_length=128)
+
+    class Meta:
+        database = database
+        table_name = "server_secret"
+
+
+class Change(peewee.Model):
+    """The audit trail: one change of one resource (created, updated, deleted, a status
+    change, linked, unlinked), who made it and when, and what changed
+    (``changes``: JSON ``{field: [before, after]}``). Append only."""
+
+    id = peewee.AutoField()
+    resource = peewee.CharField(max_length=20)
+    resource_id = peewee.IntegerField()
+    action = peewee.CharField(max_length=20)
+    changes = peewee.TextField(null=True)
+    actor_name = peewee.CharField(max_length=100, null=True)
+    actor_role = peewee.CharField(max_length=60, null=True)
+    token_id = peewee.IntegerField(null=True)
+    date_created = peewee.DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        database = database
+        table_name = "change"
+        indexes = ((("resource", "resource_id", "id"), False),)
 
 
 class SchemaVersion(peewee.Model):
@@ -152,8 +237,9 @@ class RowCount(peewee.Model):
         primary_key = peewee.CompositeKey("table_name", "shard")
 
 
-MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord]
+#: The tables of the API's data (each with an ``id``).
+MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord, Change]
 #: The tables whose rows PostgreSQL counts with triggers (the collections' tables).
 COUNTED = (Issuer, User, GiftCard, Product, Transaction)
 #: Every table the migrations create (MODELS, then the bookkeeping ones).
-TABLES = [*MODELS, RowCount, SchemaVersion]
+TABLES = [*MODELS, ApiToken, CardGrant, RateCounter, ServerSecret, RowCount, SchemaVersion]

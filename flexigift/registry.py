@@ -40,7 +40,7 @@ class Registry:
 
     def __init__(self) -> None:
         self.endpoints: dict[str, Any] = {}
-        self.collections: list[tuple[str, str]] = []   # (name, title) linked from the home page
+        self.home_links: list[tuple[str, str]] = []  # (name, title): fg:<name> → /<name> from GET /
         self.relations: dict[str, Relation] = {}
         self.link_providers: dict[str, dict[str, LinkProvider]] = {}
         self.writes: dict[str, dict[str, Schema]] = {}  # view name → {method: schema}
@@ -48,8 +48,13 @@ class Registry:
     def add_endpoint(self, endpoint, *, home: bool = True) -> None:
         """Serve ``endpoint``'s kind of resource; list its collection on the home page."""
         self.endpoints[endpoint.name] = endpoint
-        if home and (endpoint.name, endpoint.title) not in self.collections:
-            self.collections.append((endpoint.name, endpoint.title))
+        if home:
+            self.link_from_home(endpoint.name, endpoint.title)
+
+    def link_from_home(self, name: str, title: str) -> None:
+        """Have ``GET /`` link ``/<name>`` as ``fg:<name>``."""
+        if (name, title) not in self.home_links:
+            self.home_links.append((name, title))
 
     def endpoint(self, name: str):
         return self.endpoints[name]

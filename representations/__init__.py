@@ -7,7 +7,7 @@ It depends on neither the application nor the database: hand it a
 from .hal_json import HalJsonRenderer
 from .hal_xml import HalXmlRenderer
 from .html import HtmlRenderer
-from .model import Action, Curie, Field, Link, Resource, error_document
+from .model import Action, Curie, Field, Link, PageContext, Resource, error_document
 from .negotiation import parse_accept, select
 from .plain_json import PlainJsonRenderer
 from .renderer import Renderer
@@ -38,7 +38,7 @@ def renderer_for(accept: str | None) -> Renderer | None:
 
 
 __all__ = [
-    "Action", "Curie", "Field", "Link", "Resource", "Renderer", "RENDERERS",
+    "Action", "Curie", "Field", "Link", "PageContext", "Resource", "Renderer", "RENDERERS",
     "HalJsonRenderer", "HalXmlRenderer", "HtmlRenderer", "PlainJsonRenderer",
     "SirenRenderer", "error_document", "parse_accept",
     "register", "renderer_for", "select", "supported_media_types",

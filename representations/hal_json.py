@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .encoding import dumps, json_properties
-from .model import Link, Resource
+from .model import Link, PageContext, Resource
 from .renderer import Renderer
 
 
@@ -23,7 +23,7 @@ class HalJsonRenderer(Renderer):
 
     media_type = "application/hal+json"
 
-    def render(self, resource: Resource) -> bytes:
+    def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
         return dumps(self.document(resource))
 
     def document(self, resource: Resource) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from typing import Any
 from lxml import etree
 
 from .encoding import text, xml_safe
-from .model import Link, Resource, embedded_of, links_of
+from .model import Link, PageContext, Resource, embedded_of, links_of
 from .renderer import Renderer
 
 RESOURCE = "resource"
@@ -108,7 +108,7 @@ class HalXmlRenderer(Renderer):
     aliases = ("application/xml", "text/xml")
     charset = "utf-8"
 
-    def render(self, resource: Resource) -> bytes:
+    def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
         return etree.tostring(
             self.element(resource),
             xml_declaration=True,

@@ -34,7 +34,7 @@ from lxml.html import HtmlElement
 from lxml.html import builder as E
 
 from .encoding import text, xml_safe
-from .model import Action, Field, Link, Resource, embedded_of, links_of
+from .model import Action, Field, Link, PageContext, Resource, embedded_of, links_of
 from .renderer import Renderer
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
@@ -207,23 +207,44 @@ def control(field: Field, id_: str) -> HtmlElement:
     return E.P(label, " ", widget, *notes)
 
 
-def form(action: Action, number: int) -> HtmlElement:
-    """The ``<form>`` of one action; ``number`` keeps its control ids unique."""
+def form(action: Action, number: int, context: PageContext | None = None) -> HtmlElement:
+    """The ``<form>`` of one action; ``number`` keeps its control ids unique; a POST form
+    carries the page's CSRF token."""
     method = action.method.upper()
     attributes = _attrs(
         class_="action",
+        id=action.name,
         name=action.name,
         action=action.href,
         method="get" if method == "GET" else "post",
         enctype=action.type if action.type == FORM_URLENCODED else None,
     )
     fieldset = E.FIELDSET(E.LEGEND(safe(action.title or action.name)))
+    if method != "GET" and context is not None and context.csrf_token:
+        fieldset.append(E.INPUT(_attrs(type="hidden", name=context.csrf_field, value=context.csrf_token)))
     if method not in ("GET", "POST"):
         fieldset.append(E.INPUT(_attrs(type="hidden", name=METHOD_OVERRIDE, value=method)))
     for position, field in enumerate(action.fields):
         fieldset.append(control(field, f"action{number}-field{position}"))
     fieldset.append(E.P(E.BUTTON(_attrs(type="submit"), safe(action.title or action.name))))
     return E.FORM(attributes, fieldset)
+
+
+def header(context: PageContext) -> HtmlElement:
+    """The page's header: the API's home, who is signed in, and signing out or in."""
+    parts: list[Any] = []
+    if context.home:
+        parts.append(E.A(_attrs(href=context.home, rel="home", class_="home"), "Flexigift API"))
+    if context.principal:
+        parts += [" ", E.SPAN(_attrs(class_="principal"), safe(context.principal))]
+    if context.sign_out:
+        hidden = [E.INPUT(_attrs(type="hidden", name=context.csrf_field, value=context.csrf_token))] \
+            if context.csrf_token else []
+        parts += [" ", E.FORM(_attrs(class_="sign-out", id="sign-out", action=context.sign_out, method="post"),
+                              *hidden, E.BUTTON(_attrs(type="submit"), "Sign out"))]
+    if context.sign_in:
+        parts += [" ", E.A(_attrs(href=context.sign_in, class_="sign-in"), "Sign in")]
+    return E.HEADER(_attrs(class_="top"), *parts)
 
 
 class HtmlRenderer(Renderer):
@@ -234,32 +255,38 @@ class HtmlRenderer(Renderer):
     aliases = ("application/xhtml+xml",)
     charset = "utf-8"
 
-    def render(self, resource: Resource) -> bytes:
+    def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
         return lxml.html.tostring(
-            self.page(resource),
+            self.page(resource, context),
             doctype="<!DOCTYPE html>",
             encoding="utf-8",
             method="html",
             pretty_print=True,
         )
 
-    def page(self, resource: Resource) -> HtmlElement:
+    def page(self, resource: Resource, context: PageContext | None = None) -> HtmlElement:
         """The ``<html>`` element of the page for ``resource``."""
         title = resource.title or resource.kind
-        head = E.HEAD(E.META(charset="utf-8"), E.TITLE(safe(title)), E.STYLE(STYLE))
-        body = E.BODY(heading(1, title), *self.sections(resource, resource, level=2))
+        if context is not None and context.stylesheet:
+            style = E.LINK(_attrs(rel="stylesheet", href=context.stylesheet))
+        else:
+            style = E.STYLE(STYLE)
+        head = E.HEAD(E.META(charset="utf-8"), E.TITLE(safe(title)), style)
+        top = [header(context)] if context is not None else []
+        body = E.BODY(*top, heading(1, title), *self.sections(resource, resource, level=2, context=context))
         return E.HTML({"lang": "en"}, head, body)
 
-    def sections(self, resource: Resource, root: Resource, level: int) -> list[HtmlElement]:
+    def sections(self, resource: Resource, root: Resource, level: int,
+                 context: PageContext | None = None) -> list[HtmlElement]:
         """The parts of a resource's page; ``level`` is the heading level to use."""
         properties = property_list(resource.properties)
         parts = [self.section("properties", "Properties", level, properties)]
         if resource.links:
             parts.append(self.section("links", "Links", level, link_list(resource, root)))
         for rel, embedded in resource.embedded.items():
-            parts.append(self.embedded_section(resource, root, rel, embedded, level))
+            parts.append(self.embedded_section(resource, root, rel, embedded, level, context))
         if resource.actions:
-            forms = [form(action, number) for number, action in enumerate(resource.actions)]
+            forms = [form(action, number, context) for number, action in enumerate(resource.actions)]
             parts.append(self.section("actions", "Actions", level, *forms))
         return parts
 
@@ -270,6 +297,7 @@ class HtmlRenderer(Renderer):
         rel: str,
         embedded: Resource | list[Resource],
         level: int,
+        context: PageContext | None = None,
     ) -> HtmlElement:
         """The section of what ``resource`` embeds under ``rel``."""
         items = embedded_of(embedded)
@@ -277,14 +305,15 @@ class HtmlRenderer(Renderer):
             return self.section("errors", "Errors", level, error_list(items))
         if rel == resource.items_rel:
             return self.section("items", "Items", level, items_table(items))
-        articles = [self.article(item, root, level + 1) for item in items]
+        articles = [self.article(item, root, level + 1, context) for item in items]
         return self.section("embedded", rel, level, *articles)
 
-    def article(self, resource: Resource, root: Resource, level: int) -> HtmlElement:
+    def article(self, resource: Resource, root: Resource, level: int,
+                context: PageContext | None = None) -> HtmlElement:
         """An embedded resource shown inside its parent's page."""
         return E.ARTICLE(
             heading(level, resource.title or resource.kind),
-            *self.sections(resource, root, level + 1),
+            *self.sections(resource, root, level + 1, context),
         )
 
     @staticmethod

@@ -58,6 +58,21 @@ class Action:
     fields: tuple[Field, ...] = ()
 
 
+@dataclass(frozen=True)
+class PageContext:
+    """What a page for people shows beside the resource itself (HTML only): who is
+    signed in and how to sign out or in, the CSRF token every form must carry,
+    the stylesheet, the API's home. Documents for programs ignore it."""
+
+    csrf_token: str | None = None
+    csrf_field: str = "_csrf"
+    principal: str | None = None
+    sign_out: str | None = None
+    sign_in: str | None = None
+    stylesheet: str | None = None
+    home: str | None = None
+
+
 @dataclass
 class Resource:
     """A resource as the API shows it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .encoding import dumps, json_properties
-from .model import Resource
+from .model import PageContext, Resource
 from .renderer import Renderer
 
 
@@ -19,7 +19,7 @@ class PlainJsonRenderer(Renderer):
 
     media_type = "application/json"
 
-    def render(self, resource: Resource) -> bytes:
+    def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
         return dumps(self.document(resource))
 
     def document(self, resource: Resource) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .model import Resource
+from .model import PageContext, Resource
 
 
 class Renderer:
@@ -26,5 +26,6 @@ class Renderer:
             return f"{self.media_type}; charset={self.charset}"
         return self.media_type
 
-    def render(self, resource: Resource) -> bytes:
+    def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
+        """``resource`` as bytes; ``context`` matters only to pages for people (HTML)."""
         raise NotImplementedError

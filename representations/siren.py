@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from .encoding import dumps, json_properties, json_value
-from .model import Action, Field, Link, Resource, embedded_of, links_of
+from .model import Action, Field, Link, PageContext, Resource, embedded_of, links_of
 from .renderer import Renderer
 
 #: Methods whose form shows the resource's current values.
@@ -73,7 +73,7 @@ class SirenRenderer(Renderer):
     media_type = "application/vnd.siren+json"
     shows_actions = True
 
-    def render(self, resource: Resource) -> bytes:
+    def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
         return dumps(self.entity(resource))
 
     def entity(

@@ -42,13 +42,13 @@ def call(method: str, url: str, body: dict | None = None, headers: dict | None =
         return error.code, error.read()
 
 
-def _wait_until_serving(process: subprocess.Popen, url: str, log: pathlib.Path) -> None:
+def _wait_until_serving(process: subprocess.Popen, url: str, log: pathlib.Path, status: int = 200) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if call("GET", url)[0] == 200:
+            if call("GET", url)[0] == status:
                 return
         except OSError:
             pass
@@ -67,11 +67,13 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gunicorn(database_url: str, ready_path: str, workers: int = 4, threads: int = 4) -> Iterator[str]:
-    """Serve ``database_url`` with ``workers`` processes; the base URL, once ``ready_path`` answers."""
+def gunicorn(database_url: str, ready_path: str, workers: int = 4, threads: int = 4,
+             env: dict[str, str] | None = None, ready_status: int = 200) -> Iterator[str]:
+    """Serve ``database_url`` with ``workers`` processes; the base URL, once ``ready_path``
+    answers ``ready_status``. Authentication is off unless ``env`` says otherwise."""
     port = free_port()
     base = f"http://{HOST}:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url, "FLEXIGIFT_AUTH": "off"}
+    env = {**os.environ, "DATABASE_URL": database_url, "FLEXIGIFT_AUTH": "off", **(env or {})}
     with tempfile.TemporaryDirectory() as directory:
         log = pathlib.Path(directory) / "gunicorn.log"
         with open(log, "wb") as output:
@@ -81,7 +83,7 @@ def gunicorn(database_url: str, ready_path: str, workers: int = 4, threads: int 
                  "wsgi:app"],
                 env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             try:
-                _wait_until_serving(process, base + ready_path, log)
+                _wait_until_serving(process, base + ready_path, log, ready_status)
                 yield base
             finally:
                 _stop(process)

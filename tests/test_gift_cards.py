@@ -286,10 +286,15 @@ class TestChange:
         assert fields_at_fault(response) == ["card_id"]
         assert database_snapshot(app) == before
 
-    def test_moving_a_card_to_an_unknown_issuer_registers_it(self, json_client):
+    @pytest.mark.parametrize("issuer", ["Hanes", "Gap"])
+    def test_a_cards_issuer_is_fixed_once_issued(self, app, json_client, issuer):
         card = create_card(json_client)
-        assert json_client.patch(f"/gift_cards/{card['id']}", {"issuer": "Hanes"}).json["issuer"] == "Hanes"
-        assert sorted(issuer["name"] for issuer in json_client.get("/issuers").json) == ["Hanes", "Kohls"]
+        json_client.post("/issuers", {"name": "Gap"})
+        before = database_snapshot(app)
+        response = json_client.patch(f"/gift_cards/{card['id']}", {"issuer": issuer}, status=409)
+        assert fields_at_fault(response) == ["issuer"] and "fixed" in messages(response)
+        assert database_snapshot(app) == before
+        assert sorted(issuer["name"] for issuer in json_client.get("/issuers").json) == ["Gap", "Kohls"]
 
     @pytest.mark.parametrize("id", ["42", *HUGE_IDS])
     @pytest.mark.parametrize("method", ["get", "patch", "delete"])

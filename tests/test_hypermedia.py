@@ -246,14 +246,27 @@ def test_form_bodies_are_read_like_json(demo, client):
 
 
 def test_html_forms_can_patch_and_delete_with_method_override(demo, client):
-    response = client.post("/users/3", {"_method": "PATCH", "name": "Alan M. Turing"},
-                           headers={"Accept": PLAIN})
-    assert response.json["name"] == "Alan M. Turing"
+    form = client.get("/users/3", headers={"Accept": HTML}).forms["update"]
+    assert form["_method"].value == "PATCH" and form["_csrf"].value
+    form["name"] = "Alan M. Turing"
+    form.submit(headers={"Accept": PLAIN})
+    assert client.get("/users/3", headers={"Accept": PLAIN}).json["name"] == "Alan M. Turing"
     client.post_json("/products", {"product_id": "tmp", "name": "Temp", "price": 1,
                                    "eligible_issuer": "Gap"})
     tmp = client.get("/products?product_id=tmp", headers={"Accept": PLAIN}).json[0]
-    client.post(f"/products/{tmp['id']}", {"_method": "DELETE"}, status=204)
+    client.get(f"/products/{tmp['id']}", headers={"Accept": HTML}).forms["delete"].submit(status=204)
     client.get(f"/products/{tmp['id']}", status=404)
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+def test_a_method_override_without_the_forms_csrf_token_is_refused(demo, client, token):
+    client.get("/users/3", headers={"Accept": HTML})  # the browser has its CSRF cookie
+    body = {"_method": "PATCH", "name": "Mallory"}
+    if token is not None:
+        body["_csrf"] = token
+    response = client.post("/users/3", body, headers={"Accept": PLAIN}, status=403)
+    assert response.json["errors"][0]["logref"] == "csrf"
+    assert client.get("/users/3", headers={"Accept": PLAIN}).json["name"] == "Alan Turing"
 
 
 @pytest.mark.parametrize("media_type", [HAL, PLAIN, HAL_XML, SIREN, HTML])

@@ -171,7 +171,7 @@ def test_a_card_links_and_offers_redeem(client, json_client):
     [action] = [action for action in document["actions"] if action["name"] == "redeem"]
     assert action["method"] == "POST" and action["href"].endswith(f"/gift_cards/{created['id']}/redeem")
     assert [field["name"] for field in action["fields"]] == ["amount", "product_id", "order_reference",
-                                                            "allow_partial"]
+                                                            "user_id", "allow_partial"]
     links = client.get(f"/gift_cards/{created['id']}").json["_links"]
     assert links["fg:redeem"]["href"] == action["href"]
     assert links["fg:transactions"]["href"].endswith(f"/gift_cards/{created['id']}/transactions")

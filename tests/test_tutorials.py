@@ -5,7 +5,35 @@ Seed 000 starts from existing data (user 5 = user005, card 8 = gap-gc-005):
 """
 from __future__ import annotations
 
+import pytest
+import webtest
+
+from auth_support import auth_app, close, make_token
+from flexigift.app import create_app
+from flexigift.config import Config
 from flexigift.demo import load_demo_data
+
+HOST = "localhost:3000"
+
+
+@pytest.fixture(params=["auth off", "auth on"])
+def app(request, database_url):
+    """Each tutorial as written against ``flexigift serve`` (auth off), and with
+    authentication on, every request carrying an admin token."""
+    if request.param == "auth off":
+        application = create_app(Config(database_url=database_url, auth=False))
+        application.config["TEST_ENVIRON"] = {"HTTP_HOST": HOST}
+    else:
+        application = auth_app(database_url)
+        application.config["TEST_ENVIRON"] = {
+            "HTTP_HOST": HOST, "HTTP_AUTHORIZATION": f"Bearer {make_token(application, 'admin')}"}
+    yield application
+    close(application)
+
+
+@pytest.fixture
+def client(app) -> webtest.TestApp:
+    return webtest.TestApp(app, extra_environ=app.config["TEST_ENVIRON"])
 
 
 def contains(response_json: dict, shown: dict) -> None:

@@ -22,6 +22,8 @@ JSON_TYPES = ("application/json", "application/hal+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 ACCEPTED_TYPES = (*JSON_TYPES, FORM_TYPE)
 NUL = "\x00"
+#: Form fields that steer the request rather than carry data.
+FORM_CONTROLS = frozenset({"_method", "_csrf"})
 
 
 def read_body(mimetype: str, raw: bytes, form: MultiDict | None = None) -> tuple[dict[str, Any], bool]:
@@ -181,10 +183,11 @@ def parse_form(raw: bytes) -> MultiDict:
 
 
 def form_mapping(form: MultiDict) -> dict[str, Any]:
-    """An HTML form as a mapping: repeated names become lists, ``_method`` is dropped."""
+    """An HTML form as a mapping: repeated names become lists; ``_method`` and
+    ``_csrf`` (for the HTTP layer, not the resource) are dropped."""
     data: dict[str, Any] = {}
     for name in form.keys():
-        if name == "_method":
+        if name in FORM_CONTROLS:
             continue
         values = form.getlist(name)
         data[name] = values if len(values) > 1 else values[0]

@@ -1,38 +1,45 @@
 """Conditional requests: an ETag on every GET, 304 for If-None-Match, 412 for a
 stale If-Match.
 
-An ETag is ``"<digest of the body>.<renderer>"``: strong and different per
-media type, as RFC 9110 wants. To check an If-Match, the current state of
-the resource is rendered with the renderer the tag names and digested again,
-so a client may fetch as HAL and write as JSON.
+An ETag is ``"<digest of the body>.<media type>"``: strong and different per
+media type, as RFC 9110 wants; the media type part is a short digest of the
+media type's name, so registering another renderer changes no tag. The body's
+digest is keyed with a secret of the server's, so a tag says nothing of the
+body to anyone who has not seen it (not even of a low-entropy card code in it).
+To check an If-Match, the current state of the resource is rendered with the
+renderer the tag names and digested again, so a client may fetch as HAL and
+write as JSON.
 """
 from __future__ import annotations
 
 import hashlib
 
-from flask import Response, request
+import functools
+
+from flask import Response, current_app, g, request
 
 import representations
 from representations import Renderer, Resource
 
 from ..errors import PreconditionFailed
 
-_KEYS = {renderer.media_type: f"r{index}" for index, renderer in enumerate(representations.RENDERERS)}
+KEYS = "flexigift_keys"
 
 
-def _key(renderer: Renderer) -> str:
-    return _KEYS.get(renderer.media_type) or hashlib.blake2b(
-        renderer.media_type.encode(), digest_size=3).hexdigest()
+@functools.lru_cache(maxsize=64)
+def _key(media_type: str) -> str:
+    return hashlib.blake2b(media_type.encode(), digest_size=3).hexdigest()
 
 
 def etag(body: bytes, renderer: Renderer) -> str:
     """The (unquoted) entity tag of ``body`` as ``renderer`` made it."""
-    return f"{hashlib.blake2b(body, digest_size=12).hexdigest()}.{_key(renderer)}"
+    secret = current_app.extensions[KEYS]["etag"]
+    return f"{hashlib.blake2b(body, digest_size=12, key=secret).hexdigest()}.{_key(renderer.media_type)}"
 
 
 def _renderer_for_key(key: str) -> Renderer | None:
     for renderer in representations.RENDERERS:
-        if _key(renderer) == key:
+        if _key(renderer.media_type) == key:
             return renderer
     return None
 
@@ -47,7 +54,7 @@ def check_if_match(current: Resource) -> None:
     for tag in request.if_match.as_set(include_weak=False):
         _, _, key = tag.rpartition(".")
         renderer = _renderer_for_key(key)
-        if renderer is not None and etag(renderer.render(current), renderer) == tag:
+        if renderer is not None and etag(renderer.render(current, g.get("page_context")), renderer) == tag:
             return
     raise PreconditionFailed(
         "The resource has changed since you fetched it (If-Match does not match its "

@@ -36,7 +36,7 @@ def with_curies(resource: Resource) -> Resource:
 def respond(resource: Resource, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Render ``resource`` for this request; a successful GET gets its ETag (and maybe a 304)."""
     renderer = negotiated_renderer()
-    body = renderer.render(with_curies(resource))
+    body = renderer.render(with_curies(resource), g.get("page_context"))
     response = Response(body, status=status, content_type=renderer.content_type)
     response.headers["Vary"] = "Accept"
     if headers:
@@ -62,9 +62,11 @@ def error_response(error: ApiError, curie=None) -> Response:
     except NotAcceptable:
         renderer = representations.RENDERERS[0]
     document = error_document(error.errors())
+    document.links.update(error.links)
     if curie is not None:
         document.curies = (curie,)
-    response = Response(renderer.render(document), status=error.status, content_type=renderer.content_type)
+    response = Response(renderer.render(document, g.get("page_context")), status=error.status,
+                        content_type=renderer.content_type)
     response.headers["Vary"] = "Accept"
     response.headers.update(error.headers)
     return response

@@ -176,6 +176,10 @@ class Endpoint:
     def delete(self, obj) -> None:
         obj.delete_instance()
 
+    def change_action(self, changes: dict[str, list[Any]]) -> str:
+        """How the audit trail names a change (``updated``, or a status change)."""
+        return "updated"
+
     def cleared(self, data: dict[str, Any]) -> dict[str, Any]:
         """For a PUT: ``data`` with every omitted optional field set to its default."""
         full = dict(data)

@@ -18,6 +18,9 @@ from ..errors import BadRequest, Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, User
 from ..money import format_cents, to_number
 from ..schemas import GiftCardSchema
+from ..auth.principal import current_principal
+from ..services.actors import shown_code
+from ..services.ledger import record_issue
 from ..services.cards import ACTIVE, status_of
 from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
 from ..services.linking import ensure_linkable, user_by_user_id
@@ -67,6 +70,7 @@ class GiftCardEndpoint(Endpoint):
     model = GiftCard
     schema = GiftCardSchema()
     kept_on_put = ("balance", "currency_code", "status")
+    code_properties = ("card_id",)
     filterable = {
         "card_id": q.Text(GiftCard.card_id),
         "user_id": q.Text(User.user_id),
@@ -94,7 +98,7 @@ class GiftCardEndpoint(Endpoint):
     required_on_create_only = ("balance",)
 
     def item_title(self, card: GiftCard) -> str:
-        return card.card_id
+        return shown_code(card.card_id)
 
     def select(self):
         # Only what properties() and links() read of the user and the issuer.
@@ -104,7 +108,7 @@ class GiftCardEndpoint(Endpoint):
 
     def properties(self, card: GiftCard) -> dict[str, Any]:
         return {
-            "card_id": card.card_id,
+            "card_id": shown_code(card.card_id),
             "user_id": card.user.user_id if card.user_id is not None else None,
             "issuer": card.issuer.name,
             "balance": to_number(card.balance),
@@ -154,6 +158,7 @@ class GiftCardEndpoint(Endpoint):
         return data
 
     def create(self, data: dict[str, Any]) -> GiftCard:
+        current_principal().check_issuer(data["issuer"], "issuer")
         self.check_unique(None, GiftCard.card_id, data["card_id"], "card_id")
         issuer = issuer_named(data["issuer"])
         user = user_by_user_id(data["user_id"]) if data.get("user_id") is not None else None
@@ -169,8 +174,7 @@ class GiftCardEndpoint(Endpoint):
             balance_max=data.get("balance_max"), recipient_email=data.get("recipient_email"),
             reference=data.get("reference"), metadata=json_text(data.get("metadata")),
         )
-        Transaction.create(gift_card=card, kind="issue", amount=card.balance,
-                           balance_after=card.balance, user=user)
+        record_issue(card.id, card.balance, user.id if user is not None else None)
         card.issuer, card.user = issuer, user
         return card
 
@@ -185,7 +189,8 @@ class GiftCardEndpoint(Endpoint):
             ensure_linkable(card, user)
             card.user = user
         if "issuer" in data and data["issuer"] != card.issuer.name:
-            card.issuer = issuer_named(data["issuer"])
+            raise Conflict(f"A card's issuer is fixed when it is issued (this one is "
+                           f"{card.issuer.name}'s).", "issuer", logref="issuer_fixed")
         if data.get("status") is not None:
             _change_status(card, data["status"])
         for key in DESCRIPTIVE:
@@ -200,10 +205,16 @@ class GiftCardEndpoint(Endpoint):
         card.save()
         return card
 
+    def change_action(self, changes: dict[str, list[Any]]) -> str:
+        """``disabled`` or ``enabled`` for a change of status alone, ``updated`` otherwise."""
+        if set(changes) == {"status"}:
+            return {"disabled": "disabled", "active": "enabled"}.get(changes["status"][1], "updated")
+        return "updated"
+
     def delete(self, card: GiftCard) -> None:
         if Transaction.select().where(Transaction.gift_card == card.id).exists():
             raise Conflict(
-                f"Gift card {card.card_id!r} has transactions; deleting it would break its "
+                f"Gift card {shown_code(card.card_id)!r} has transactions; deleting it would break its "
                 "history. Disable it instead (PATCH status to disabled).", logref="has_history",
             )
         card.delete_instance()
@@ -242,6 +253,6 @@ def _change_status(card: GiftCard, status: str) -> None:
     if status == card.status:
         return
     if card.status == "redeemed":
-        raise Conflict(f"Gift card {card.card_id!r} has been redeemed; its status cannot change.",
+        raise Conflict(f"Gift card {shown_code(card.card_id)!r} has been redeemed; its status cannot change.",
                        "status", logref="card_redeemed")
     card.status = status

@@ -14,7 +14,7 @@ def home() -> Response:
     presenter = current_presenter()
     urls = presenter.urls
     links = {"self": Link(urls.home(), "Flexigift API home")}
-    for name, title in current_registry().collections:
+    for name, title in current_registry().home_links:
         links[f"fg:{name}"] = Link(urls.collection(name), title)
     links["fg:rels"] = Link(urls.collection("rels"), "Link relations (documentation)")
     document = Resource(

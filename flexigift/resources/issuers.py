@@ -6,7 +6,8 @@ from typing import Any
 from representations import Action, Link
 
 from ..errors import Conflict
-from ..models import GiftCard, Issuer, Product
+from ..auth.principal import current_principal
+from ..models import ApiToken, GiftCard, Issuer, Product
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import IssuerSchema
@@ -64,6 +65,7 @@ class IssuerEndpoint(Endpoint):
         return super().actions(issuer, urls, properties) + issuer_actions(issuer.id, urls)
 
     def create(self, data: dict[str, Any]) -> Issuer:
+        current_principal().check_issuer(data["name"], "name")
         self.check_unique(None, Issuer.name, data["name"], "name")
         return Issuer.create(currency_code=data.get("currency_code") or DEFAULT_CURRENCY,
                              **{key: data.get(key) for key in ATTRIBUTES})
@@ -73,6 +75,8 @@ class IssuerEndpoint(Endpoint):
             data = self.cleared(data)
         if "name" in data and data["name"] != issuer.name:
             self.check_unique(issuer, Issuer.name, data["name"], "name")
+            # Issuer tokens name their issuer: they follow it to its new name.
+            ApiToken.update(issuer_name=data["name"]).where(ApiToken.issuer_name == issuer.name).execute()
         for key in ATTRIBUTES:
             if key in data:
                 setattr(issuer, key, data[key])

@@ -27,6 +27,7 @@ from ..models import Issuer
 from ..money import to_number
 from ..registry import Relation, registry_of
 from ..services import idempotency
+from ..services.actors import shown_code
 from ..services.issuing import KEEP, CardTerms, generate_cards, issue_cards, issued_with_key
 from .actions import ActionView, register_action
 from .endpoint import MAX_ID
@@ -76,7 +77,8 @@ def issued(issuer: Issuer, card_ids: list[str], terms: CardTerms, urls: Urls) ->
     return Resource(
         kind="issued_gift_cards", title=f"{len(card_ids)} gift cards issued by {issuer.name}",
         properties={"count": len(card_ids), "issuer": issuer.name, "balance": to_number(terms.balance),
-                    "currency_code": issuer.currency_code, "card_ids": card_ids},
+                    "currency_code": issuer.currency_code,
+                    "card_ids": [shown_code(card_id) for card_id in card_ids]},
         links={"self": Link(cards, f"Gift cards of {issuer.name}"),
                "fg:gift_cards": Link(cards, f"Gift cards of {issuer.name}"),
                "fg:issuer": Link(urls.item("issuers", issuer.id), issuer.name)},

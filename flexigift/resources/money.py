@@ -17,12 +17,16 @@ from representations import Link
 
 from ..action_schemas import RedeemSchema, RefundSchema, ReloadSchema
 from ..db import database
-from ..errors import ValidationFailed
+from ..auth.principal import current_principal
+from ..auth.roles import CHECKOUT
+from ..auth.scopes import CheckoutScope
+from ..errors import Forbidden, ValidationFailed
 from ..http.urls import Urls
-from ..models import Issuer, Product, Transaction
+from ..models import Issuer, Product, Transaction, User
 from ..query.compiled import CompiledSelect
 from ..registry import Relation, registry_of
 from ..services import idempotency, ledger
+from ..services.actors import shown_code
 from .actions import ActionView, register_action
 from .endpoint import MAX_ID
 from .inputs import action_body, idempotency_key
@@ -78,7 +82,7 @@ class CardAction(MoneyAction):
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         card = ledger.card_for_update(id)
-        return "fg:gift_card", Link(urls.item("gift_cards", card.id), card.card_id)
+        return "fg:gift_card", Link(urls.item("gift_cards", card.id), shown_code(card.card_id))
 
 
 class RedeemView(CardAction):
@@ -88,12 +92,37 @@ class RedeemView(CardAction):
 
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
         product = _product(data.get("product_id"), links)
-        return {**data, "product_id": product.product_id, "product": product}
+        payer = _payer(data.get("user_id"))
+        _check_possession(id, payer)
+        return {**data, "product_id": product.product_id, "product": product, "payer": payer}
 
     def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
         return ledger.redeem(id, command["product"], command["amount"],
                              order_reference=command.get("order_reference"),
-                             allow_partial=command["allow_partial"], idempotency_key=key)
+                             allow_partial=command["allow_partial"], idempotency_key=key,
+                             payer=command["payer"])
+
+
+def _payer(user_id: str | None) -> User | None:
+    """The user a redemption names as paying (422 when there is no such user)."""
+    if user_id is None:
+        return None
+    user = User.get_or_none(User.user_id == user_id)
+    if user is None:
+        raise ValidationFailed.single("user_id", f"There is no user with user_id {user_id!r}.")
+    return user
+
+
+def _check_possession(card_pk: int, payer: User | None) -> None:
+    """A checkout spends a card it found by its code, or one linked to the user it names."""
+    principal = current_principal()
+    if principal.role.kind != CHECKOUT or payer is not None:
+        return
+    if isinstance(principal.scope, CheckoutScope) and principal.scope.granted(card_pk):
+        return
+    raise Forbidden("A checkout token may spend a card it found by its code (fg:card_lookup), or "
+                    "one linked to the user it names: send user_id, the shopper paying.", "user_id",
+                    logref="possession_not_proved")
 
 
 #: A product with its issuer (what the payment rules read), by id or by product_id.

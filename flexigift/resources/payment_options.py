@@ -21,6 +21,7 @@ from ..http.urls import Urls
 from ..models import GiftCard, Issuer, Product, User
 from ..money import format_cents, to_number
 from ..registry import Relation, registry_of
+from ..services.actors import shown_code
 from ..services.payments import PaymentOptions, payment_options_for
 from .endpoint import MAX_ID
 from .present import day
@@ -103,21 +104,22 @@ def represent(options: PaymentOptions, user: User, self_href: str, urls: Urls) -
 
 def _card_links(card: GiftCard, urls: Urls) -> dict[str, Link]:
     href = urls.item("gift_cards", card.id)
-    return {"self": Link(href, card.card_id), "fg:gift_card": Link(href, card.card_id)}
+    code = shown_code(card.card_id)
+    return {"self": Link(href, code), "fg:gift_card": Link(href, code)}
 
 
 def _option(card: GiftCard, amount: int, urls: Urls) -> Resource:
     links = _card_links(card, urls)
-    links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), f"Pay with {card.card_id}")
+    links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), f"Pay with {shown_code(card.card_id)}")
     return Resource(kind="payment_option", rel="fg:payment_options", links=links, properties={
-        "card_id": card.card_id, "issuer": card.issuer.name, "balance": to_number(card.balance),
+        "card_id": shown_code(card.card_id), "issuer": card.issuer.name, "balance": to_number(card.balance),
         "amount": to_number(amount), "currency_code": card.currency_code,
         "expiry_date": day(card.expiry_date)})
 
 
 def _unusable(card: GiftCard, reasons: list[str], urls: Urls) -> Resource:
     return Resource(kind="unusable_card", rel="fg:unusable_cards", links=_card_links(card, urls),
-                    properties={"card_id": card.card_id, "issuer": card.issuer.name,
+                    properties={"card_id": shown_code(card.card_id), "issuer": card.issuer.name,
                                 "balance": to_number(card.balance), "currency_code": card.currency_code,
                                 "reasons": reasons})
 

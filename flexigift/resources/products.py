@@ -11,6 +11,7 @@ from ..query import fields as q
 from ..query.zoom import Zoom
 from ..money import format_cents
 from ..schemas import ProductSchema
+from ..auth.principal import current_principal
 from ..services.issuers import issuer_named
 from .endpoint import Endpoint
 from .present import iso
@@ -57,6 +58,7 @@ class ProductEndpoint(Endpoint):
         return {"fg:issuer": Link(urls.item("issuers", product.issuer_id), product.issuer.name)}
 
     def create(self, data: dict[str, Any]) -> Product:
+        current_principal().check_issuer(data["eligible_issuer"], "eligible_issuer")
         self.check_unique(None, Product.product_id, data["product_id"], "product_id")
         issuer = issuer_named(data["eligible_issuer"])
         return Product.create(product_id=data["product_id"], name=data["name"],
@@ -68,7 +70,12 @@ class ProductEndpoint(Endpoint):
         for key in ("product_id", "name", "price"):
             if key in data:
                 setattr(product, key, data[key])
-        if "eligible_issuer" in data:
+        if "eligible_issuer" in data and data["eligible_issuer"] != product.issuer.name:
+            current_principal().check_issuer(data["eligible_issuer"], "eligible_issuer")
+            if Transaction.select().where(Transaction.product == product.id).exists():
+                raise Conflict(f"Product {product.product_id!r} has been paid for with "
+                               f"{product.issuer.name} cards; its eligible_issuer is fixed now.",
+                               "eligible_issuer", logref="eligible_issuer_fixed")
             product.issuer = issuer_named(data["eligible_issuer"])
         product.touch()
         product.save()

@@ -23,6 +23,7 @@ from ..money import to_number
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..registry import Relation, registry_of
+from ..services.actors import shown_code
 from ..services.ledger import card_for_update
 from .endpoint import Endpoint
 from .forms import action_fields
@@ -43,6 +44,7 @@ class TransactionSchema(Schema):
     currency_code = fields.String(dump_only=True)
     order_reference = fields.String(dump_only=True)
     idempotency_key = fields.String(dump_only=True)
+    actor = fields.Dict(dump_only=True, metadata={"description": "who made it: the token's name and role"})
     id = fields.Integer(dump_only=True)
     date_created = fields.DateTime(dump_only=True)
     date_modified = fields.DateTime(dump_only=True)
@@ -61,6 +63,8 @@ class TransactionEndpoint(Endpoint):
         "currency_code": q.Text(GiftCard.currency_code),
         "order_reference": q.Text(Transaction.order_reference),
         "idempotency_key": q.Text(Transaction.idempotency_key),
+        "actor_name": q.Text(Transaction.actor_name),
+        "actor_role": q.Text(Transaction.actor_role),
         "id": q.Integer(Transaction.id),
         "date_created": q.DateTime(Transaction.date_created),
     }
@@ -86,6 +90,8 @@ class TransactionEndpoint(Endpoint):
             "currency_code": entry.gift_card.currency_code,
             "order_reference": entry.order_reference,
             "idempotency_key": entry.idempotency_key,
+            "actor": None if entry.actor_name is None else {"name": entry.actor_name,
+                                                            "role": entry.actor_role},
             "id": entry.id,
             "date_created": created,
             "date_modified": created,  # entries are never modified
@@ -141,7 +147,7 @@ class CardTransactionsView(MethodView):
     def get(self, id: int) -> Response:
         card = card_for_update(id)
         return collection_page(transactions(), scope=(Transaction.gift_card == card.id),
-                               title=f"Transactions of gift card {card.card_id}")
+                               title=f"Transactions of gift card {shown_code(card.card_id)}")
 
 
 RELATIONS = (

@@ -10,6 +10,7 @@ from ..models import GiftCard, Transaction, User
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import UserSchema
+from ..services.actors import shown_code
 from ..services.linking import card_ids_by_user, card_ids_of, set_cards_of
 from .endpoint import Endpoint
 from .present import iso
@@ -27,6 +28,7 @@ class UserEndpoint(Endpoint):
     name, kind, title = "users", "user", "Users"
     model = User
     schema = UserSchema()
+    code_properties = ("gift_cards",)
     filterable = {
         "user_id": q.Text(User.user_id),
         "amazon_id": q.Text(User.amazon_id),
@@ -52,7 +54,7 @@ class UserEndpoint(Endpoint):
             "amazon_id": user.amazon_id,
             "name": user.name,
             "email": user.email,
-            "gift_cards": card_ids_of(user) if cards is None else cards,
+            "gift_cards": [shown_code(code) for code in (card_ids_of(user) if cards is None else cards)],
             "id": user.id,
             "date_created": iso(user.date_created),
             "date_modified": iso(user.date_modified),

@@ -16,13 +16,17 @@ from flask.views import MethodView
 
 from representations import Action, Resource
 
+from ..auth.principal import Principal, current_principal
 from ..db import database
+from ..errors import Forbidden
 from ..http.conditional import check_if_match
 from ..http.respond import empty
 from ..query.collection import CollectionQuery
 from ..query.pagination import link_header, page_links
-from ..query.params import parse_page_request
+from ..query.params import PageRequest, parse_page_request
 from ..registry import current_registry, registry_of
+from ..services import changes
+from ..services.actors import revealing_codes
 from .endpoint import Endpoint, integrity_conflict
 from .inputs import write_body
 from .presenter import current_presenter
@@ -36,9 +40,13 @@ def endpoint_named(name: str) -> Endpoint:
 def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = None,
                     actions: list[Action] | None = None) -> Response:
     """GET on a collection (or on a parent's sub-collection, narrowed by ``scope``)."""
-    presenter = current_presenter()
+    presenter, principal = current_presenter(), current_principal()
     page_request = parse_page_request(request.args, endpoint.DEFAULT_LIMIT, endpoint.MAX_LIMIT)
+    seen = principal.scope.where(endpoint.kind)
+    if seen is not None:
+        scope = seen if scope is None else (scope & seen)
     query = CollectionQuery(endpoint, page_request, endpoint_named, scope)
+    _check_readable(principal, endpoint, page_request)
     page = query.page()
     items = presenter.items(endpoint, page.rows, page_request.zoom, page_request.fields)
     links = page_links(presenter.urls.here(), request.args, page_request.limit, page_request.offset,
@@ -56,6 +64,61 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
         title=title or endpoint.title, actions=actions or [],
     )
     return presenter.respond(document, headers=headers)
+
+
+def _check_readable(principal: Principal, endpoint: Endpoint, page_request: PageRequest) -> None:
+    """403 for a zoom into what the principal may not read, and, for a principal that
+    may not see card codes, for a filter or order on one (each would reveal them)."""
+    if principal.unrestricted:
+        return
+    _check_zoom(principal, endpoint, page_request.zoom)
+    if principal.sees_codes:
+        return
+    for term in page_request.filters:
+        target = endpoint
+        for name in term.path:
+            zoom = target.zoomable.get(name)
+            target = endpoint_named(zoom.target) if zoom is not None else None
+            if target is None:
+                break
+        if target is not None and term.field in target.code_properties:
+            raise Forbidden(f"Query parameter {term.parameter}: a {principal.role.kind} token may not "
+                            "filter on card codes (it sees them masked).", term.parameter,
+                            logref="forbidden_filter")
+    for name, _ in page_request.order:
+        if name in endpoint.code_properties:
+            raise Forbidden(f"Query parameter order: a {principal.role.kind} token may not order by "
+                            "card codes (it sees them masked).", "order", logref="forbidden_filter")
+
+
+def _check_zoom(principal: Principal, endpoint: Endpoint, tree: dict[str, dict]) -> None:
+    for name, children in tree.items():
+        target = endpoint_named(endpoint.zoomable[name].target)
+        if not principal.may(f"{target.name}_item", "GET"):
+            raise Forbidden(f"Query parameter zoom: a {principal.role.kind} token may not read "
+                            f"{target.title.lower()}.", "zoom", logref="forbidden_zoom")
+        _check_zoom(principal, target, children)
+
+
+def state_of(endpoint: Endpoint, obj) -> dict[str, Any]:
+    """What the audit trail records of a row: its properties, card codes whole."""
+    with revealing_codes():
+        return endpoint.properties(obj)
+
+
+def record_change(endpoint: Endpoint, obj, before: dict[str, Any] | None,
+                  after: dict[str, Any] | None) -> None:
+    """Record what a write changed of ``obj`` (nothing when it changed nothing)."""
+    difference = changes.differences(before, after)
+    if before is None:
+        action = "created"
+    elif after is None:
+        action = "deleted"
+    elif not difference:
+        return
+    else:
+        action = endpoint.change_action(difference)
+    changes.record(endpoint.kind, obj.id, action, difference)
 
 
 class ItemView(MethodView):
@@ -89,7 +152,9 @@ class ItemView(MethodView):
                 obj = endpoint.lookup(id, for_update=True)
                 self._check_if_match(obj)
                 data = endpoint.load(body, partial=partial)
+                before = state_of(endpoint, obj)
                 obj = endpoint.change(obj, data, replace=replace)
+                record_change(endpoint, obj, before, state_of(endpoint, obj))
                 representation = presenter.item(endpoint, obj)
         except peewee.IntegrityError as error:
             raise integrity_conflict(error) from None
@@ -100,7 +165,9 @@ class ItemView(MethodView):
             with database.atomic():
                 obj = self.endpoint.lookup(id, for_update=True)
                 self._check_if_match(obj)
+                before = state_of(self.endpoint, obj)
                 self.endpoint.delete(obj)
+                record_change(self.endpoint, obj, before, None)
         except peewee.IntegrityError as error:
             raise integrity_conflict(error) from None
         return empty(204)
@@ -123,6 +190,7 @@ class CollectionView(MethodView):
             with database.atomic():
                 data = endpoint.load(body)
                 obj = endpoint.create(data)
+                record_change(endpoint, obj, None, state_of(endpoint, obj))
                 representation = presenter.item(endpoint, obj)
         except peewee.IntegrityError as error:
             raise integrity_conflict(error) from None

@@ -20,6 +20,7 @@ from typing import Sequence
 from ..db import database
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, utcnow
+from .actors import current_actor
 from .bulk import db_row, insert_rows
 from .cards import ACTIVE, today_utc
 from .issuers import DEFAULT_CURRENCY, expiry_from
@@ -38,7 +39,8 @@ _CARD_FIELDS = (GiftCard.card_id, GiftCard.issuer, GiftCard.balance, GiftCard.in
                 GiftCard.rechargeable, GiftCard.balance_max, GiftCard.date_created,
                 GiftCard.date_modified)
 _ENTRY_FIELDS = (Transaction.gift_card, Transaction.kind, Transaction.amount,
-                 Transaction.balance_after, Transaction.idempotency_key, Transaction.date_created)
+                 Transaction.balance_after, Transaction.idempotency_key, Transaction.date_created,
+                 Transaction.actor_name, Transaction.actor_role, Transaction.token_id)
 
 KEEP = object()  # an omitted expiry_date: the issuer's expires_after decides
 
@@ -153,7 +155,9 @@ def _insert_cards(issuer: Issuer, card_ids: Sequence[str], terms: CardTerms) -> 
 
 
 def _insert_issue_entries(cards: Sequence[tuple[int, str]], balance: int, idempotency_key: str | None) -> None:
-    shared = db_row(_ENTRY_FIELDS[1:], ("issue", balance, balance, idempotency_key, utcnow()))
+    actor = current_actor()
+    shared = db_row(_ENTRY_FIELDS[1:], ("issue", balance, balance, idempotency_key, utcnow(),
+                                        actor.name, actor.role, actor.token_id))
     insert_rows(Transaction, _ENTRY_FIELDS, [(card_pk, *shared) for card_pk, _ in cards])
 
 

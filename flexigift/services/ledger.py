@@ -20,9 +20,10 @@ import peewee
 
 from ..db import is_postgres
 from ..errors import Conflict, NotFound
-from ..models import GiftCard, Issuer, Product, Transaction, utcnow
+from ..models import GiftCard, Issuer, Product, Transaction, User, utcnow
 from ..money import MAX_CENTS, format_cents
 from ..query.compiled import CompiledSelect, CompiledStatement
+from .actors import current_actor, shown_code
 from .cards import ACTIVE, REDEEMED, status_of, today_utc, usable
 from .payments import refusals
 
@@ -67,7 +68,7 @@ def _refused(card: GiftCard, reason: str, product: Product | None = None) -> Con
         "expired": lambda: f"expired at the end of {card.expiry_date}",
         "empty": lambda: "has no balance left",
     }
-    return Conflict(f"Gift card {card.card_id!r} {messages[reason]()}.", logref=LOGREFS[reason])
+    return Conflict(f"Gift card {shown_code(card.card_id)!r} {messages[reason]()}.", logref=LOGREFS[reason])
 
 
 def _named(product: Product) -> str:
@@ -75,34 +76,48 @@ def _named(product: Product) -> str:
 
 
 _ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of")
+_ACTOR = ("actor_name", "actor_role", "token_id")
 _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
     gift_card=slot("gift_card"), kind=slot("kind"), amount=slot("amount"),
     balance_after=slot("balance_after"), date_created=slot("date_created"),
-    **{name: slot(name) for name in _ENTRY_DETAILS}).returning(Transaction.id))
+    **{name: slot(name) for name in (*_ENTRY_DETAILS, *_ACTOR)}).returning(Transaction.id))
 
 
 def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
-    """Append one ledger entry (``details``: product, user, order_reference, idempotency_key, refund_of)."""
+    """Append one ledger entry, made by the current actor (``details``: product, user,
+    order_reference, idempotency_key, refund_of)."""
+    actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
-                  date_created=utcnow())
+                  date_created=utcnow(), actor_name=actor.name, actor_role=actor.role,
+                  token_id=actor.token_id)
     [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
     return Transaction(id=entry_id, **values)
+
+
+def record_issue(card_pk: int, balance: int, user_pk: int | None) -> Transaction:
+    """The ``issue`` entry of a card issued on its own (bulk issues write theirs in bulk)."""
+    return _entry(card_pk, "issue", balance, balance, user=user_pk)
 
 
 # -- redeem ----------------------------------------------------------------
 def redeem(card_pk: int, product: Product, amount: int | None = None, *,
            order_reference: str | None = None, allow_partial: bool = False,
-           idempotency_key: str | None = None, today: datetime.date | None = None) -> Transaction:
+           idempotency_key: str | None = None, today: datetime.date | None = None,
+           payer: User | None = None) -> Transaction:
     """Debit ``amount`` (default: the product's price) from a card for ``product``.
 
     With ``allow_partial``, debit ``min(balance, amount)`` when the balance is
     positive. A single-use card becomes ``redeemed``. 409 naming the reason
-    when the card cannot pay, or cannot pay that much.
+    when the card cannot pay, or cannot pay that much, or (with ``payer``) is
+    not linked to the user paying.
     """
     today = today or today_utc()
     wanted = product.price if amount is None else amount
     card = card_for_update(card_pk, lock=allow_partial)
+    if payer is not None and card.user_id != payer.id:
+        raise Conflict(f"Gift card {shown_code(card.card_id)!r} is not linked to user {payer.user_id!r}.",
+                       "user_id", logref="not_the_users_card")
     reasons = refusals(card, product, today)
     if reasons:
         raise _refused(card, reasons[0], product)
@@ -135,7 +150,7 @@ def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date) 
 
 def _insufficient(card: GiftCard, amount: int) -> Conflict:
     return Conflict(
-        f"Gift card {card.card_id!r} holds {format_cents(card.balance)} {card.currency_code}, "
+        f"Gift card {shown_code(card.card_id)!r} holds {format_cents(card.balance)} {card.currency_code}, "
         f"less than {format_cents(amount)}; nothing was debited (send allow_partial to debit "
         "what it holds).", "amount", logref="insufficient_balance",
     )
@@ -218,7 +233,7 @@ def _above_max(card: GiftCard, amount: int) -> Conflict:
     limit = (f"its balance_max of {format_cents(card.balance_max)}" if card.balance_max is not None
              else f"the largest balance a card may hold ({format_cents(MAX_CENTS)})")
     return Conflict(
-        f"Adding {format_cents(amount)} to gift card {card.card_id!r} (balance "
+        f"Adding {format_cents(amount)} to gift card {shown_code(card.card_id)!r} (balance "
         f"{format_cents(card.balance)}) would exceed {limit}.", "amount", logref="above_balance_max",
     )
 
@@ -246,7 +261,8 @@ def reload(card_pk: int, amount: int, *, order_reference: str | None = None,
 
 def _check_reloadable(card: GiftCard, amount: int, today: datetime.date) -> None:
     if not card.rechargeable:
-        raise Conflict(f"Gift card {card.card_id!r} is not rechargeable.", logref="not_rechargeable")
+        raise Conflict(f"Gift card {shown_code(card.card_id)!r} is not rechargeable.",
+                       logref="not_rechargeable")
     status = status_of(card, today)
     if status != ACTIVE:
         raise _refused(card, status)

@@ -8,6 +8,8 @@ from typing import Iterable
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, User, utcnow
 from ..query.compiled import CompiledSelect, TemplateSelect
+from . import changes
+from .actors import MASK, mask, shown_code
 
 
 _CARD_IDS_OF_USER = CompiledSelect(
@@ -47,29 +49,51 @@ def ensure_linkable(card: GiftCard, user: User | None) -> None:
     if user is not None and card.user_id is not None and card.user_id != user.id:
         owner = User.get_by_id(card.user_id)
         raise Conflict(
-            f"Gift card {card.card_id!r} is already linked to user {owner.user_id!r}; "
+            f"Gift card {shown_code(card.card_id)!r} is already linked to user {owner.user_id!r}; "
             "unlink it there first.", "gift_cards", logref="card_linked_elsewhere",
         )
 
 
 def set_cards_of(user: User, card_ids: list[str]) -> None:
-    """Link exactly ``card_ids`` to ``user``, unlinking the user's other cards."""
-    wanted = list(dict.fromkeys(card_ids))
+    """Link exactly ``card_ids`` to ``user``, unlinking the user's other cards.
+
+    A masked code (as a principal that may not see codes reads the list) stands
+    for the user's linked card it masks, so a list read and sent back unchanged
+    keeps the user's cards. A code that names no card is a failed look-up.
+    """
+    linked_now = {card.card_id: card.id for card in
+                  GiftCard.select(GiftCard.id, GiftCard.card_id).where(GiftCard.user == user.id)}
+    wanted = list(dict.fromkeys(_unmasked(card_ids, linked_now)))
     cards = {card.card_id: card for card in GiftCard.select().where(GiftCard.card_id.in_(wanted))}
     missing = [card_id for card_id in wanted if card_id not in cards]
     if missing:
         raise ValidationFailed.single(
             "gift_cards", f"There is no gift card with card_id {', '.join(map(repr, missing))}."
-        )
+        ).counting_as_failed_lookup()
     for card in cards.values():
         ensure_linkable(card, user)
     now = utcnow()
-    (GiftCard.update(user=None, date_modified=now)
-     .where((GiftCard.user == user.id) & GiftCard.card_id.not_in(wanted)).execute())
-    unlinked = [card.card_id for card in cards.values() if card.user_id is None]
+    dropped = [pk for card_id, pk in linked_now.items() if card_id not in cards]
+    if dropped:
+        GiftCard.update(user=None, date_modified=now).where(GiftCard.id.in_(dropped)).execute()
+        changes.record_many("gift_card", dropped, "unlinked", {"user_id": [user.user_id, None]})
+    unlinked = [card for card in cards.values() if card.user_id is None]
     if unlinked:
         linked = (GiftCard.update(user=user.id, date_modified=now)
-                  .where(GiftCard.card_id.in_(unlinked) & GiftCard.user.is_null()).execute())
+                  .where(GiftCard.id.in_([card.id for card in unlinked]) & GiftCard.user.is_null())
+                  .execute())
         if linked != len(unlinked):
             raise Conflict("A gift card was linked to another user at the same time; try again.",
                            "gift_cards", logref="card_linked_elsewhere")
+        changes.record_many("gift_card", [card.id for card in unlinked], "linked",
+                            {"user_id": [None, user.user_id]})
+
+
+def _unmasked(card_ids: list[str], linked: dict[str, int]) -> list[str]:
+    """``card_ids`` with each mask of a card in ``linked`` replaced by that card's code."""
+    if not any(card_id.startswith(MASK) for card_id in card_ids):
+        return card_ids
+    masks: dict[str, list[str]] = {}
+    for code in linked:
+        masks.setdefault(mask(code), []).append(code)
+    return [code for card_id in card_ids for code in masks.get(card_id, [card_id])]

@@ -1,5 +1,9 @@
 """Schema set-up and migrations: every schema change ships as a numbered step.
 
+Each step works on frozen definitions of the tables as that version shipped
+them (``v1``, ``v3``…), never on today's models, so a database made by any
+released version migrates to the same schema a new one starts with.
+
 ``migrate()`` applies, in one transaction each, the steps a database has not
 had yet, and records them in ``schema_version``. It is safe to run on every
 start and from several processes.
@@ -10,9 +14,9 @@ from typing import Callable
 
 import peewee
 
-from .db import is_postgres
-from .models import (COUNTED, GiftCard, IdempotencyRecord, Issuer, Product, RowCount, SchemaVersion,
-                     Transaction, User)
+from ..db import is_postgres
+from ..models import COUNTED, RowCount, SchemaVersion
+from . import v1, v3
 
 #: How many counter rows a table has on PostgreSQL (writers pick one by connection).
 COUNT_SHARDS = 16
@@ -21,7 +25,7 @@ MIGRATION_LOCK = 0x666C6578  # "flex"
 
 
 def _initial_schema(db: peewee.Database) -> None:
-    db.create_tables([Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord])
+    db.create_tables(v1.MODELS)
 
 
 _COUNT_FUNCTIONS = f"""
@@ -78,6 +82,8 @@ def _row_counts(db: peewee.Database) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "issuers, users, gift cards, products and the ledger", _initial_schema),
     (2, "row counters kept by triggers (PostgreSQL)", _row_counts),
+    (3, "API tokens, card grants, rate counters, server secrets, the audit trail and ledger actors",
+     v3.apply),
 ]
 
 
