@@ -10,8 +10,8 @@ import webtest
 from flexigift.app import create_app
 from flexigift.config import Config
 from flexigift.db import is_postgres, open_database
-from flexigift.migrations import MIGRATIONS, migrate
-from flexigift.models import GiftCard, Issuer, SchemaVersion, Transaction, User
+from flexigift.migrations import MIGRATIONS, migrate, v1
+from flexigift.models import TABLES, RowCount, SchemaVersion
 
 
 @pytest.fixture
@@ -60,12 +60,12 @@ def test_row_counters_start_from_the_rows_already_there(db, database_url):
         db.create_tables([SchemaVersion])
         first[2](db)
         SchemaVersion.create(version=first[0])
-        issuer = Issuer.create(name="Gap")
-        users = [User.create(user_id=f"user{n}") for n in range(3)]
+        issuer = v1.Issuer.create(name="Gap")
+        users = [v1.User.create(user_id=f"user{n}") for n in range(3)]
         for n in range(5):
-            card = GiftCard.create(card_id=f"card{n}", issuer=issuer, balance=100, initial_balance=100,
-                                   currency_code="USD", user=users[n % 3])
-            Transaction.create(gift_card=card, kind="issue", amount=100, balance_after=100)
+            card = v1.GiftCard.create(card_id=f"card{n}", issuer=issuer, balance=100, initial_balance=100,
+                                      currency_code="USD", user=users[n % 3])
+            v1.Transaction.create(gift_card=card, kind="issue", amount=100, balance_after=100)
     assert migrate(db) == [version for version, _, _ in later]
 
     client = webtest.TestApp(create_app(Config(database_url=database_url, auth=False)))
@@ -100,3 +100,58 @@ def test_postgres_counts_with_triggers_and_sqlite_without(db):
                 "gift_card_count_inserted", "gift_card_count_deleted", "gift_card_count_truncated"}
         else:
             assert db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+
+
+def _schema(db) -> dict[str, tuple[set, set]]:
+    """Each table's columns (name, type, nullable, key) and indexes (columns, unique).
+
+    SQLite has no row counters (it counts a table from its b-tree), so no ``row_count``.
+    """
+    tables = [model for model in TABLES if is_postgres(db) or model is not RowCount]
+    with db.connection_context():
+        return {
+            table: ({(column.name, column.data_type.lower(), column.null, column.primary_key)
+                     for column in db.get_columns(table)},
+                    {(tuple(index.columns), index.unique) for index in db.get_indexes(table)})
+            for table in sorted(model._meta.table_name for model in tables)
+        }
+
+
+def test_a_database_migrated_from_version_1_has_the_schema_of_the_models(db):
+    """Every schema change ships with its migration: migrating from nothing ends where
+    creating today's tables does (columns, types, nullability, keys, indexes)."""
+    migrate(db)
+    migrated = _schema(db)
+    with db.connection_context():
+        if is_postgres(db):
+            db.drop_tables(TABLES, cascade=True)
+        else:
+            db.drop_tables(TABLES)
+        db.create_tables([model for model in TABLES if is_postgres(db) or model is not RowCount])
+    assert _schema(db) == migrated
+
+
+def test_rows_made_at_version_1_survive_every_migration(db, database_url):
+    first, *later = MIGRATIONS
+    with db.connection_context():
+        db.create_tables([SchemaVersion])
+        first[2](db)
+        SchemaVersion.create(version=first[0])
+        issuer = v1.Issuer.create(name="Kohls", expires_after="1y")
+        user = v1.User.create(user_id="user005", email="steve@example.com")
+        card = v1.GiftCard.create(card_id="kohls-gc-001", issuer=issuer, balance=2500, initial_balance=5000,
+                                  currency_code="USD", user=user, metadata='{"a": 1.50}')
+        product = v1.Product.create(product_id="kohls-towel", name="Towel", price=2500, issuer=issuer)
+        v1.Transaction.create(gift_card=card, kind="issue", amount=5000, balance_after=5000)
+        v1.Transaction.create(gift_card=card, kind="redeem", amount=-2500, balance_after=2500,
+                              product=product, user=user, order_reference="o-1")
+        before = {model.__name__: list(model.select().order_by(model.id).tuples()) for model in v1.MODELS}
+    migrate(db)
+    with db.connection_context():
+        after = {model.__name__: list(model.select().order_by(model.id).tuples()) for model in v1.MODELS}
+    assert after == before
+    client = webtest.TestApp(create_app(Config(database_url=database_url, auth=False)))
+    card = client.get("/gift_cards/1", headers={"Accept": "application/json"}).json
+    assert (card["card_id"], card["balance"], card["metadata"]) == ("kohls-gc-001", 25, {"a": 1.50})
+    entries = client.get("/gift_cards/1/transactions", headers={"Accept": "application/json"}).json
+    assert [(entry["kind"], entry["actor"]) for entry in entries] == [("issue", None), ("redeem", None)]

@@ -294,3 +294,33 @@ def test_linking_and_unlinking_are_in_the_cards_history(secured):  # noqa: F811
     assert history[-1]["action"] == "unlinked" and history[-1]["actor"]["role"] == "checkout"
     assert history[-1]["changes"] == {"user_id": ["user005", None]}
 
+
+
+def test_a_checkout_looks_up_pays_and_refunds_without_ever_seeing_a_full_code(secured):  # noqa: F811
+    """Acceptance: look up a code → payment options → redeem → refund, by links from GET /."""
+    _, _, clients, _ = secured
+    checkout, seen = clients[C], []
+
+    def call(method, href, body=None, status=200):
+        response = checkout.request(method, href.removeprefix("http://localhost:3000"), body,
+                                    accept=HAL, status=status)
+        seen.append(response.text)
+        return response.json
+
+    home = call("GET", "/")
+    card = call("POST", home["_links"]["fg:card_lookup"]["href"], {"card_id": "kohls-gc-777"})
+    assert card["balance"] == 80 and card["status"] == "active"
+    users = call("GET", home["_links"]["fg:users"]["href"] + "?user_id=user006")
+    user = users["_embedded"]["fg:users"][0]
+    call("PATCH", user["_links"]["self"]["href"], {"gift_cards": ["kohls-gc-777"]})  # the code typed
+    template = user["_links"]["fg:payment_options"]["href"]
+    options = call("GET", template.replace("{?product_id}", "?product_id=kohls-towel"))
+    [option] = options["_embedded"]["fg:payment_options"]
+    assert option["amount"] == 25
+    entry = call("POST", option["_links"]["fg:redeem"]["href"],
+                 {"product_id": "kohls-towel", "user_id": "user006"}, status=201)
+    refund = call("POST", entry["_links"]["fg:refund"]["href"], {}, status=201)
+    assert refund["amount"] == 25 and refund["balance_after"] == 80
+    everything = "".join(seen)
+    assert "kohls-gc-777" not in everything and "kohls-gc-001" not in everything
+    assert "••••••-777" in everything
