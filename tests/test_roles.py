@@ -324,3 +324,20 @@ def test_a_checkout_looks_up_pays_and_refunds_without_ever_seeing_a_full_code(se
     everything = "".join(seen)
     assert "kohls-gc-777" not in everything and "kohls-gc-001" not in everything
     assert "••••••-777" in everything
+
+
+@pytest.mark.parametrize("query", ["zoom=gift_cards", "zoom=gift_cards&gift_cards:balance=80",
+                                   "zoom=gift_cards&gift_cards:user_id:isdefined=false"])
+def test_zooms_and_their_filters_see_only_what_the_principal_may(secured, query):  # noqa: F811
+    """Kohls has a card linked to no one (80.00): a checkout can neither see it embedded
+    nor learn of it by filtering on a zoomed child."""
+    _, world, clients, _ = secured
+    page = clients[C].get(f"/issuers?{query}", accept=HAL, status=200).json
+    issuers = page["_embedded"]["fg:issuers"]
+    if "gift_cards:" in query:
+        assert issuers == [] and page["total_items"] == 0
+    else:
+        kohls = next(issuer for issuer in issuers if issuer["name"] == "Kohls")
+        assert [card["balance"] for card in kohls["_embedded"]["fg:gift_cards"]] == [490]
+    admin = clients[A].get(f"/issuers?{query}", accept=HAL, status=200).json
+    assert admin["total_items"] >= 1

@@ -51,11 +51,12 @@ class CollectionQuery:
     """One page of an endpoint's collection, as a :class:`PageRequest` describes it."""
 
     def __init__(self, endpoint, request: PageRequest, lookup: Callable[[str], Any],
-                 scope: Any = None):
+                 scope: Any = None, visible: Callable[[str], Any] | None = None):
         self.endpoint = endpoint
         self.request = request
         self.lookup = lookup  # endpoint name → endpoint
         self.scope = scope
+        self.visible = visible or (lambda kind: None)  # kind → condition rows must meet to be seen
         self._check_zoom(endpoint, request.zoom, "zoom")
         self._check_fields()
 
@@ -100,7 +101,11 @@ class CollectionQuery:
             error.field = term.parameter
             raise
         for parent, zoom in reversed(zooms):
-            condition = zoom.parents_matching(parent.model, self.lookup(zoom.target), condition)
+            target = self.lookup(zoom.target)
+            seen = self.visible(target.kind)
+            if seen is not None:
+                condition = condition & seen  # a zoomed child the principal cannot see matches nothing
+            condition = zoom.parents_matching(parent.model, target, condition)
         return condition
 
     def _field_condition(self, endpoint, term: FilterTerm) -> Any:

@@ -28,19 +28,20 @@ class Zoom:
     def rel(self) -> str:
         return f"fg:{self.name}"
 
-    def related(self, target_endpoint, parents: list[peewee.Model]) -> dict[int, Any]:
-        """Parent id → its related row (or list of rows), in one query."""
+    def related(self, target_endpoint, parents: list[peewee.Model], condition: Any = None) -> dict[int, Any]:
+        """Parent id → its related row (or list of rows), in one query; only rows that
+        meet ``condition`` when one is given (what a principal may see)."""
         if not parents:
             return {}
         model = target_endpoint.model
         if self.many:
             ids = [parent.id for parent in parents]
             grouped: dict[int, list] = defaultdict(list)
-            for row in target_endpoint.rows_where(self.foreign_key, ids):
+            for row in _rows_where(target_endpoint, self.foreign_key, ids, condition):
                 grouped[getattr(row, self.foreign_key.column_name)].append(row)
             return {id: grouped.get(id, []) for id in ids}
         keys = {getattr(parent, self.foreign_key.column_name) for parent in parents} - {None}
-        by_id = {row.id: row for row in target_endpoint.rows_where(model.id, sorted(keys))}
+        by_id = {row.id: row for row in _rows_where(target_endpoint, model.id, sorted(keys), condition)}
         return {parent.id: by_id.get(getattr(parent, self.foreign_key.column_name)) for parent in parents}
 
     def parents_matching(self, parent_model, target_endpoint, condition) -> Any:
@@ -51,3 +52,12 @@ class Zoom:
             return parent_model.id.in_(inner)
         inner = target_endpoint.select().select(model.id).where(condition)
         return self.foreign_key.in_(inner)
+
+
+def _rows_where(endpoint, column: peewee.Field, values: list[Any], condition: Any) -> list[peewee.Model]:
+    if condition is None:
+        return endpoint.rows_where(column, values)  # compiled once, the common case
+    if not values:
+        return []
+    model = endpoint.model
+    return endpoint.rows(endpoint.select().where(column.in_(values) & condition).order_by(model.id))

@@ -11,7 +11,7 @@ JSON never do).
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 import peewee
 from flask import Response, g
@@ -34,11 +34,13 @@ class Presenter:
     """The representations one request builds, as its principal may see them."""
 
     def __init__(self, registry: Registry, urls: Urls, screen: Screen | None = None,
-                 with_actions: bool = True):
+                 with_actions: bool = True, visible: Callable[[str], Any] | None = None):
         self.registry = registry
         self.urls = urls
         self.screen = screen
         self.with_actions = with_actions
+        #: kind → the condition rows must meet for the principal to see them (None: all).
+        self.visible = visible or (lambda kind: None)
 
     # -- items -------------------------------------------------------------
     def item(self, endpoint, obj, *, actions: bool | None = None) -> Resource:
@@ -72,7 +74,7 @@ class Presenter:
         for name, children in tree.items():
             zoom = endpoint.zoomable[name]
             target = self.registry.endpoint(zoom.target)
-            related = zoom.related(target, rows)
+            related = zoom.related(target, rows, self.visible(target.kind))
             if zoom.many:
                 every_child = [child for row in rows for child in related.get(row.id, [])]
                 represented = iter(self._items(target, every_child, children))
@@ -106,8 +108,10 @@ def current_presenter() -> Presenter:
     """This request's presenter (made on first use)."""
     presenter = g.get("presenter")
     if presenter is None:
+        principal = g.get("principal")
         presenter = Presenter(current_registry(), current_urls(), g.get("screen"),
-                              with_actions=negotiated_renderer().shows_actions)
+                              with_actions=negotiated_renderer().shows_actions,
+                              visible=principal.scope.where if principal is not None else None)
         g.presenter = presenter
     return presenter
 

@@ -45,7 +45,7 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
     seen = principal.scope.where(endpoint.kind)
     if seen is not None:
         scope = seen if scope is None else (scope & seen)
-    query = CollectionQuery(endpoint, page_request, endpoint_named, scope)
+    query = CollectionQuery(endpoint, page_request, endpoint_named, scope, principal.scope.where)
     _check_readable(principal, endpoint, page_request)
     page = query.page()
     items = presenter.items(endpoint, page.rows, page_request.zoom, page_request.fields)
