@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -57,13 +58,33 @@ def _wait_until_serving(process: subprocess.Popen, url: str, log: pathlib.Path, 
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    """Stop the server and every process it started (it leads its own process group)."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], ready_url: str, ready_status: int = 200) -> Iterator[None]:
+    """Run ``command`` (a server) until the block ends, once ``ready_url`` answers ``ready_status``."""
+    with tempfile.TemporaryDirectory() as directory:
+        log = pathlib.Path(directory) / "server.log"
+        with open(log, "wb") as output:
+            process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=output,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
+            try:
+                _wait_until_serving(process, ready_url, log, ready_status)
+                yield
+            finally:
+                _stop(process)
 
 
 @contextmanager
@@ -74,16 +95,7 @@ def gunicorn(database_url: str, ready_path: str, workers: int = 4, threads: int 
     port = free_port()
     base = f"http://{HOST}:{port}"
     env = {**os.environ, "DATABASE_URL": database_url, "FLEXIGIFT_AUTH": "off", **(env or {})}
-    with tempfile.TemporaryDirectory() as directory:
-        log = pathlib.Path(directory) / "gunicorn.log"
-        with open(log, "wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-                 "--bind", f"{HOST}:{port}", "--chdir", str(REPOSITORY), "--graceful-timeout", "5",
-                 "wsgi:app"],
-                env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            try:
-                _wait_until_serving(process, base + ready_path, log, ready_status)
-                yield base
-            finally:
-                _stop(process)
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+               "--bind", f"{HOST}:{port}", "--chdir", str(REPOSITORY), "--graceful-timeout", "5", "wsgi:app"]
+    with serving(command, env, base + ready_path, ready_status):
+        yield base

@@ -31,8 +31,10 @@ MAX_CODE_LENGTH = 50
 MAX_CODES = 100_000
 #: A length must allow this many times the codes asked for, so random draws rarely collide.
 HEADROOM = 10
-#: Rounds of drawing replacements for codes that are already taken, before giving up.
-MAX_ROUNDS = 8
+#: Rounds of drawing replacements for codes that are already taken, at the most…
+MAX_ROUNDS = 48
+#: …and in a row without finding a single free code, before giving up.
+FRUITLESS_ROUNDS = 3
 
 _CARD_FIELDS = (GiftCard.card_id, GiftCard.issuer, GiftCard.balance, GiftCard.initial_balance,
                 GiftCard.currency_code, GiftCard.expiry_date, GiftCard.status, GiftCard.single_use,
@@ -86,14 +88,17 @@ def generate_cards(issuer: Issuer, *, length: int, count: int, prefix: str, term
     """Issue ``count`` cards with new random codes of ``length`` characters (``prefix`` included)."""
     check_code_space(length, count, prefix)
     issued: list[tuple[int, str]] = []
+    fruitless = 0
     with database.atomic():
         for _ in range(MAX_ROUNDS):
             drawn = draw_codes(count - len(issued), length - len(prefix), prefix,
                                exclude={code for _, code in issued})
-            issued.extend(_insert_cards(issuer, drawn, terms))
-            if len(issued) == count:
+            inserted = _insert_cards(issuer, drawn, terms)
+            issued.extend(inserted)
+            fruitless = 0 if inserted else fruitless + 1
+            if len(issued) == count or fruitless == FRUITLESS_ROUNDS:
                 break
-        else:
+        if len(issued) < count:
             raise Conflict(f"Could not find {count} unused codes of length {length} with prefix "
                            f"{prefix!r}: most of them are taken. Use a longer length.",
                            "length", logref="code_space_exhausted")
@@ -129,7 +134,7 @@ def check_code_space(length: int, count: int, prefix: str) -> None:
 def draw_codes(count: int, random_length: int, prefix: str = "", exclude: set[str] = frozenset()) -> list[str]:
     """``count`` distinct codes: ``prefix`` and ``random_length`` symbols from :data:`ALPHABET`."""
     codes: dict[str, None] = {}
-    for _ in range(MAX_ROUNDS * 4):
+    for _ in range(32):
         missing = count - len(codes)
         if missing <= 0:
             break
