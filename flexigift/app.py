@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+import peewee
+
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -10,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .auth import guard as auth_guard
 from .auth import ratelimit, secrets
 from .config import Config
-from .db import open_database
+from .db import keep_connection, open_database, release_connection
 from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from .http.conditional import KEYS
 from .http.method_override import MethodOverride
@@ -38,10 +40,17 @@ from .resources.views import register, register_subcollection
 log = logging.getLogger(__name__)
 
 
+class Application(Flask):
+    """Flask, minus the check of every hook for a coroutine on every request: none is."""
+
+    def ensure_sync(self, func):
+        return func
+
+
 def create_app(config: Config | None = None) -> Flask:
     """A Flexigift WSGI application for ``config`` (default: from the environment)."""
     config = config or Config.from_env()
-    app = Flask(__name__)
+    app = Application(__name__)
     app.config["FLEXIGIFT"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.url_map.strict_slashes = False
@@ -53,25 +62,25 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        keep_connection(db)
 
     @app.teardown_request
     def _release(exc):
-        if not db.is_closed():
-            db.close()
+        release_connection(db, failed=exc is not None or g.get("database_failed", False))
 
     @app.before_request
     def _check_then_guard():
-        guard.check_host()  # before anything reads the Host
-        _refuse_an_undecodable_query_string()
-        negotiated_renderer()  # a 406 before any work, never after a write
-        answer = guard.before()
+        req, ctx = request._get_current_object(), g._get_current_object()
+        guard.check_host(req, ctx)  # before anything reads the Host
+        _refuse_an_undecodable_query_string(req)
+        renderer = negotiated_renderer()  # a 406 before any work, never after a write
+        answer = guard.before(req, ctx, renderer)
         if answer is not None:
             return answer
-        if request.method == "OPTIONS":
-            if request.routing_exception is not None:
-                raise request.routing_exception  # no OPTIONS for a URL that does not exist
-            principal = g.principal
+        if req.method == "OPTIONS":
+            if req.routing_exception is not None:
+                raise req.routing_exception  # no OPTIONS for a URL that does not exist
+            principal = ctx.principal
             return options_response(app, lambda method: principal.may(request.endpoint, method))
         return None
 
@@ -83,9 +92,9 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _refuse_an_undecodable_query_string() -> None:
+def _refuse_an_undecodable_query_string(req) -> None:
     try:
-        request.query_string.decode()
+        req.query_string.decode()
     except UnicodeDecodeError:
         raise BadRequest("The query string is not UTF-8: percent-encode its characters "
                          "(É is %C3%89).", "query", logref="bad_query_string") from None
@@ -131,6 +140,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if isinstance(error, peewee.PeeweeException):
+            g.database_failed = True  # its connection may be unusable: the next request gets a new one
         log.exception("unhandled error on %s %s", request.method, request.path)
         failure = ApiError("The server failed to handle this request; it has been logged.",
                            logref="internal_error")

@@ -1,12 +1,18 @@
 """The database: one peewee handle, opened from a URL, shared by every model.
 
-Connections come from a pool and go back to it after each request, so they
-stay open across requests. SQLite runs in WAL mode with a busy timeout and
+Connections come from a pool, one per process (made afresh in a forked
+child). A server thread keeps the connection it took across its requests
+(:func:`keep_connection`), and gives it back when the thread ends; one that
+failed is dropped, so the next request connects anew (after a PostgreSQL
+restart, say). SQLite runs in WAL mode with a busy timeout and
 takes its write lock when a transaction begins (``BEGIN IMMEDIATE``), so
 several server processes can share one file without deadlocking.
 """
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from urllib.parse import unquote, urlparse
 
 import peewee
@@ -79,7 +85,95 @@ def open_database(url: str, pool_size: int = 16) -> peewee.Database:
     """Open the database at ``url`` and bind every model to it."""
     db = connect_url(url, pool_size)
     database.initialize(db)
+    _OPEN.add(db)
     return db
+
+
+# -- connections kept by server threads ------------------------------------------
+#: Every database opened in this process, so that a forked child can forget their connections.
+_OPEN: "weakref.WeakSet[peewee.Database]" = weakref.WeakSet()
+
+
+class _Keeper:
+    """Lives in a thread's local storage while the thread keeps a connection; when
+    the thread ends, its storage goes and this gives the connection back."""
+
+    __slots__ = ("db", "conn", "checkout")
+
+    def __init__(self, db: peewee.Database, conn):
+        self.db = weakref.ref(db)
+        self.conn = conn
+        # The pool's record of this check-out: if the connection went back to the
+        # pool and out again (to another thread), the record is a new one.
+        self.checkout = getattr(db, "_in_use", {}).get(id(conn))
+
+    def __del__(self):
+        db, conn = self.db(), self.conn
+        if db is None or conn is None or self.checkout is None:
+            return
+        try:
+            with db._pool_lock:
+                if db._in_use.get(id(conn)) is self.checkout:
+                    db._close(conn, close_conn=True)  # its thread is gone: the pool forgets it
+        except Exception:  # noqa: BLE001 - a finaliser must not raise
+            pass
+
+
+_kept = threading.local()
+
+
+def keep_connection(db: peewee.Database) -> None:
+    """Open this thread's connection, or go on with the one it kept from its last request."""
+    if db.is_closed():
+        db.connect()
+        keepers = _kept.__dict__.setdefault("keepers", {})
+        previous = keepers.get(id(db))
+        if previous is not None:
+            previous.conn = None  # closed by other means meanwhile: not ours to give back
+        keepers[id(db)] = _Keeper(db, db._state.conn)
+    elif _broken(db._state.conn):
+        release_connection(db, failed=True)
+        keep_connection(db)
+
+
+def release_connection(db: peewee.Database, failed: bool = False) -> None:
+    """After a request: keep the connection for the next one, unless it failed or is mid-transaction."""
+    if db.is_closed():
+        return
+    if failed or db.in_transaction() or _broken(db._state.conn):
+        keeper = getattr(_kept, "keepers", {}).pop(id(db), None)
+        if keeper is not None:
+            keeper.conn = None
+        try:
+            db.manual_close()
+        except Exception:  # noqa: BLE001 - a connection that cannot even close is gone anyway
+            db.dispose()
+
+
+def _broken(conn) -> bool:
+    """Whether the driver knows ``conn`` is unusable (psycopg marks a lost connection)."""
+    return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False) is True)
+
+
+def _forget_in_child() -> None:
+    """In a forked child: the parent's connections and locks are not ours to use (or close)."""
+    for db in list(_OPEN):
+        db._lock = threading.Lock()
+        if hasattr(db, "_pool_lock"):
+            db._pool_lock = threading.RLock()
+            db._pool_available = threading.Condition(db._pool_lock)
+            db._connections = []
+            db._in_use = {}
+        db._state.reset()
+    keepers = getattr(_kept, "keepers", None)
+    if keepers:
+        for keeper in keepers.values():
+            keeper.conn = None
+        keepers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def is_postgres(db: peewee.Database | None = None) -> bool:

@@ -23,9 +23,15 @@ RENDERERS: list[Renderer] = [
 ]
 
 
+#: Accept header → the renderer it chose (a few values recur; the whole cache goes when full).
+_CHOSEN: dict[str | None, Renderer | None] = {}
+_CHOSEN_MAX = 512
+
+
 def register(renderer: Renderer) -> None:
     """Add a renderer; adding a media type is writing its module and calling this."""
     RENDERERS.append(renderer)
+    _CHOSEN.clear()
 
 
 def supported_media_types() -> list[str]:
@@ -34,7 +40,17 @@ def supported_media_types() -> list[str]:
 
 def renderer_for(accept: str | None) -> Renderer | None:
     """The renderer the client prefers, or ``None`` (answer 406)."""
-    return select(accept, RENDERERS)
+    try:
+        return _CHOSEN[accept]
+    except KeyError:
+        pass
+    chosen = select(accept, RENDERERS)
+    if accept is not None and len(accept) > 500:
+        return chosen  # not a header a client sends every time
+    if len(_CHOSEN) >= _CHOSEN_MAX:
+        _CHOSEN.clear()
+    _CHOSEN[accept] = chosen
+    return chosen
 
 
 __all__ = [

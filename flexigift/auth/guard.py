@@ -15,16 +15,15 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 
-from representations import PageContext
+from representations import PageContext, Renderer
 
 from ..config import Config
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..http import cors
 from ..http.headers import protect
 from ..http.hosts import host_allowed
-from ..http.respond import negotiated_renderer
 from ..http.urls import request_root
 from ..services import actors
 from . import csrf, ratelimit
@@ -51,29 +50,30 @@ class Guard:
         self.keys = keys
 
     # -- before -------------------------------------------------------------
-    def check_host(self) -> None:
+    def check_host(self, req: Request, ctx) -> None:
         """400 for a Host we do not answer to (before anything reads it)."""
-        g.host_checked = False
-        if not host_allowed(request.host, self.config.host_names):
+        ctx.host_checked = False
+        host = req.host
+        if not host_allowed(host, self.config.host_names):
             raise BadRequest(
                 f"This server does not answer to the host name in the Host header "
-                f"({request.host[:100]!r}); allowed: {', '.join(self.config.host_names)} "
+                f"({host[:100]!r}); allowed: {', '.join(self.config.host_names)} "
                 "(FLEXIGIFT_ALLOWED_HOSTS).", "Host", logref="bad_host")
-        g.host_checked = True
+        ctx.host_checked = True
 
-    def preflight(self) -> Response | None:
+    def preflight(self, req: Request) -> Response | None:
         """The answer to a CORS preflight (no credentials come with one)."""
-        if not cors.is_preflight(request.method, request.headers):
+        if not cors.is_preflight(req.method, req.headers):
             return None
-        origin = request.headers["Origin"]
+        origin = req.headers["Origin"]
         if not cors.origin_allowed(origin, self.config.cors_origins):
             raise Forbidden(f"Cross-origin requests from {origin[:100]!r} are not allowed "
                             "(FLEXIGIFT_CORS_ORIGINS).", "Origin", logref="origin_not_allowed")
         return cors.preflight(origin)
 
-    def check_origin(self) -> None:
+    def check_origin(self, req: Request) -> None:
         """403 for a write sent by a page of another site (cross-site form posts and the like)."""
-        if request.method in SAFE_METHODS:
+        if req.method in SAFE_METHODS:
             return
         origin = request.headers.get("Origin")
         if origin is None:
@@ -93,11 +93,11 @@ class Guard:
             origins.add(f"{parts.scheme}://{parts.netloc}".lower())
         return origins
 
-    def authenticate(self) -> Principal:
-        header = request.headers.get("Authorization")
+    def authenticate(self, req: Request) -> Principal:
         if not self.config.auth:
             return ANONYMOUS_ADMIN
-        if request.endpoint in PUBLIC:
+        header = req.headers.get("Authorization")
+        if req.endpoint in PUBLIC:
             return VISITOR  # signing in, the stylesheet: no credentials are read
         if header is not None:
             scheme, _, secret = header.strip().partition(" ")
@@ -106,9 +106,9 @@ class Guard:
                                    "Authorization", logref="unauthorized",
                                    headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
             return self._token(secret.strip(), "token")
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = req.cookies.get(SESSION_COOKIE)
         if cookie:
-            if request.method not in SAFE_METHODS and not self.csrf_valid():
+            if req.method not in SAFE_METHODS and not self.csrf_valid():
                 raise Forbidden("This form was not sent from a page of this API (its CSRF token is "
                                 "missing or stale); reload the page and send it again.",
                                 csrf.FIELD, logref="csrf")
@@ -150,9 +150,9 @@ class Guard:
             return False
         return csrf.valid(request.cookies.get(csrf.COOKIE), token, self.keys["csrf"])
 
-    def check_csrf(self, principal: Principal) -> None:
+    def check_csrf(self, req: Request, principal: Principal) -> None:
         """403 for a browser's form post (or ``_method`` override) without a valid CSRF token."""
-        if request.method in SAFE_METHODS or principal.means == "cookie":
+        if req.method in SAFE_METHODS or principal.means == "cookie":
             return  # a cookie's CSRF token was checked when it was read
         from_form = request.environ.get("flexigift.method_override") == "form"
         origin = request.headers.get("Origin")
@@ -165,43 +165,40 @@ class Guard:
                             logref="csrf")
 
     @staticmethod
-    def check_permission(principal: Principal) -> None:
+    def check_permission(req: Request, principal: Principal) -> None:
         """403 unless the role may use this route and method; 404 for a row it may not see."""
-        if request.url_rule is None or request.routing_exception is not None:
+        rule = req.url_rule
+        if rule is None or req.routing_exception is not None:
             return  # routing answers 404 or 405 itself
-        route = request.url_rule.endpoint
-        if not principal.may(route, request.method):
-            raise Forbidden(f"A {principal.role.kind} token may not {request.method} this resource.",
+        route = rule.endpoint
+        if not principal.may(route, req.method):
+            raise Forbidden(f"A {principal.role.kind} token may not {req.method} this resource.",
                             logref="forbidden")
         kind = ROUTE_KINDS.get(route)
-        pk = (request.view_args or {}).get("id")
+        pk = (req.view_args or {}).get("id")
         if kind is not None and pk is not None and principal.scope.restricted:
             if not principal.scope.visible(kind, [pk]):
                 raise NotFound(f"There is no {kind.replace('_', ' ')} with id {pk}.")
 
-    def before(self) -> Response | None:
+    def before(self, req: Request, ctx, renderer: Renderer) -> Response | None:
         """Everything after the Host check (which the app runs first of all)."""
-        answer = self.preflight()
+        answer = self.preflight(req)
         if answer is not None:
             return answer
-        self.check_origin()
-        if self.wants_page():
-            g.page_context = self.page_context(None)  # for an HTML 401 page
-        principal = self.authenticate()
-        g.principal = principal
-        self.check_csrf(principal)
-        self.check_permission(principal)
+        self.check_origin(req)
+        page = renderer.media_type == "text/html"  # a page for people needs a page context
+        if page:
+            ctx.page_context = self.page_context(None)  # for an HTML 401 page
+        principal = self.authenticate(req)
+        ctx.principal = principal
+        self.check_csrf(req, principal)
+        self.check_permission(req, principal)
         actors.begin(principal.actor(), principal.sees_codes)
         if not principal.unrestricted:
-            g.screen = DocumentScreen(principal, matcher_of(self.app), request_root())
-        if self.wants_page():
-            g.page_context = self.page_context(principal)
+            ctx.screen = DocumentScreen(principal, matcher_of(self.app), request_root())
+        if page:
+            ctx.page_context = self.page_context(principal)
         return None
-
-    @staticmethod
-    def wants_page() -> bool:
-        """Whether the answer is a page for people (HTML), which needs a page context."""
-        return negotiated_renderer().media_type == "text/html"
 
     def page_context(self, principal: Principal | None) -> PageContext:
         """What an HTML page shows beside its resource."""
@@ -225,14 +222,15 @@ class Guard:
 
     # -- after --------------------------------------------------------------
     def after(self, response: Response) -> Response:
-        nonce = g.get("new_csrf_nonce")
+        ctx = g._get_current_object()
+        nonce = ctx.get("new_csrf_nonce")
         if nonce is not None and response.mimetype == "text/html":
             response.set_cookie(csrf.COOKIE, nonce, httponly=True, samesite="Strict",
                                 secure=self.secure(), path="/")
-        origin = request.headers.get("Origin")
+        origin = request.environ.get("HTTP_ORIGIN")
         if origin and cors.origin_allowed(origin, self.config.cors_origins):
             cors.expose(response, origin)
-        principal = g.get("principal")
+        principal = ctx.get("principal")
         return protect(response, authenticated=principal is not None and principal.means != "none")
 
     def secure(self) -> bool:

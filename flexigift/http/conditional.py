@@ -62,11 +62,12 @@ def check_if_match(current: Resource) -> None:
     )
 
 
-def conditional(response: Response, renderer: Renderer) -> Response:
+def conditional(response: Response, renderer: Renderer, req=None) -> Response:
     """Tag a GET response and answer 304 when the client's copy is current."""
+    req = req if req is not None else request._get_current_object()
     tag = etag(response.get_data(), renderer)
     response.set_etag(tag)
-    if request.method in ("GET", "HEAD") and request.if_none_match.contains(tag):
+    if req.method in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" in req.environ and req.if_none_match.contains(tag):
         not_modified = Response(status=304)
         not_modified.set_etag(tag)
         not_modified.headers["Vary"] = "Accept"

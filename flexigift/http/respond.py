@@ -13,16 +13,18 @@ from .urls import Urls, request_root
 
 def negotiated_renderer() -> Renderer:
     """The renderer this request's Accept header asks for (406 when there is none)."""
-    renderer = g.get("renderer")
+    ctx = g._get_current_object()
+    renderer = ctx.get("renderer")
     if renderer is None:
-        renderer = representations.renderer_for(request.headers.get("Accept"))
+        accept = request.environ.get("HTTP_ACCEPT")
+        renderer = representations.renderer_for(accept)
         if renderer is None:
             supported = ", ".join(representations.supported_media_types())
             raise NotAcceptable(
-                f"None of the media types in Accept ({request.headers.get('Accept')}) is "
+                f"None of the media types in Accept ({accept}) is "
                 f"available. Supported media types: {supported}."
             )
-        g.renderer = renderer
+        ctx.renderer = renderer
     return renderer
 
 
@@ -37,12 +39,13 @@ def respond(resource: Resource, status: int = 200, headers: dict[str, str] | Non
     """Render ``resource`` for this request; a successful GET gets its ETag (and maybe a 304)."""
     renderer = negotiated_renderer()
     body = renderer.render(with_curies(resource), g.get("page_context"))
-    response = Response(body, status=status, content_type=renderer.content_type)
-    response.headers["Vary"] = "Accept"
+    response = Response(body, status=status, headers={"Vary": "Accept"}, content_type=renderer.content_type)
     if headers:
         response.headers.update(headers)
-    if status == 200 and request.method in ("GET", "HEAD"):
-        response = conditional(response, renderer)
+    if status == 200:
+        req = request._get_current_object()
+        if req.method in ("GET", "HEAD"):
+            response = conditional(response, renderer, req)
     return response
 
 

@@ -53,7 +53,8 @@ class RowPlan:
     @classmethod
     def for_query(cls, query: peewee.Query, wrapper) -> RowPlan | None:
         """The plan of ``query``, from peewee's initialised ``wrapper``; None where it does not apply."""
-        if not isinstance(wrapper, peewee.ModelCursorWrapper) or query._joins and any(
+        plain = isinstance(wrapper, peewee.ModelObjectCursorWrapper) and wrapper.constructor is query.model
+        if not (plain or isinstance(wrapper, peewee.ModelCursorWrapper)) or query._joins and any(
                 join_type not in (peewee.JOIN.INNER, peewee.JOIN.LEFT_OUTER)
                 for joins in query._joins.values() for _, _, _, join_type in joins):
             return None
@@ -76,6 +77,17 @@ class RowPlan:
             native = _native(field)
             columns.append((models.index(model), field.name, converter, native))
         return cls(root, columns, joined)
+
+    @classmethod
+    def for_model(cls, model: type[peewee.Model]) -> RowPlan:
+        """The plan of ``model.select()``: its fields in order, each converted as peewee would."""
+        columns: list[tuple[int, str, Converter, type | None]] = []
+        for field in model._meta.sorted_fields:
+            converter = field.python_value
+            if isinstance(field, peewee.DateTimeField):
+                converter = _fast_datetime(converter)
+            columns.append((0, field.name, converter, _native(field)))
+        return cls(model, columns, [])
 
     def build(self, rows: list[tuple]) -> list[peewee.Model]:
         built = []

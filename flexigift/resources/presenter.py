@@ -106,19 +106,21 @@ class Presenter:
 
 def current_presenter() -> Presenter:
     """This request's presenter (made on first use)."""
-    presenter = g.get("presenter")
+    ctx = g._get_current_object()
+    presenter = ctx.get("presenter")
     if presenter is None:
-        principal = g.get("principal")
-        presenter = Presenter(current_registry(), current_urls(), g.get("screen"),
+        principal = ctx.get("principal")
+        presenter = Presenter(current_registry(), current_urls(), ctx.get("screen"),
                               with_actions=negotiated_renderer().shows_actions,
                               visible=principal.scope.where if principal is not None else None)
-        g.presenter = presenter
+        ctx.presenter = presenter
     return presenter
 
 
 def current_urls() -> Urls:
     """The URLs of this request's API root."""
-    urls = g.get("urls")
+    ctx = g._get_current_object()
+    urls = ctx.get("urls")
     if urls is None:
-        urls = g.urls = Urls(request_root())
+        urls = ctx.urls = Urls(request_root())
     return urls

@@ -5,14 +5,14 @@ from typing import Any
 
 from representations import Link
 
-from ..errors import Conflict
+from ..errors import Conflict, NotFound
 from ..models import GiftCard, Transaction, User
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import UserSchema
 from ..services.actors import shown_code
-from ..services.linking import card_ids_by_user, card_ids_of, set_cards_of
-from .endpoint import Endpoint
+from ..services.linking import card_ids_by_user, card_ids_of, set_cards_of, user_with_card_ids
+from .endpoint import MAX_ID, Endpoint
 from .present import iso
 
 ATTRIBUTES = ("user_id", "amazon_id", "name", "email")
@@ -43,6 +43,15 @@ class UserEndpoint(Endpoint):
         "date_modified": q.DateTime(User.date_modified),
     }
     zoomable = {"gift_cards": Zoom("gift_cards", "gift_cards", GiftCard.user, many=True)}
+
+    def lookup(self, id: int, for_update: bool = False) -> User:
+        """The user with ``id`` (and its cards' ids, read in the same query), or a 404."""
+        if for_update or not 0 < id <= MAX_ID:
+            return super().lookup(id, for_update)
+        user = user_with_card_ids(id)
+        if user is None:
+            raise NotFound(f"There is no {self.label} with id {id}.")
+        return user
 
     def item_title(self, user: User) -> str:
         return user.user_id

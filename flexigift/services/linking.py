@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import peewee
+
+from ..db import database
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, User, utcnow
 from ..query.compiled import CompiledSelect, TemplateSelect
+from ..query.rows import RowPlan
 from . import changes
 from .actors import MASK, mask, shown_code
 
@@ -21,6 +25,15 @@ _CARD_IDS_OF_USERS = TemplateSelect(
     raw=True,
 )
 
+#: A user's columns, then the card_id of each card linked to it (a row per card, or one with NULL).
+_USER_AND_CARD_IDS = TemplateSelect(
+    lambda user: (User.select(*User._meta.sorted_fields, GiftCard.card_id)
+                  .join(GiftCard, peewee.JOIN.LEFT_OUTER, on=(GiftCard.user == User.id))
+                  .where(User.id == user).order_by(GiftCard.id)),
+    raw=True,
+)
+_USER_PLAN = RowPlan.for_model(User)
+
 
 def user_by_user_id(user_id: str, field: str = "user_id") -> User:
     """The user with this ``user_id``, or a 422 naming ``field``."""
@@ -33,6 +46,17 @@ def user_by_user_id(user_id: str, field: str = "user_id") -> User:
 def card_ids_of(user: User) -> list[str]:
     """The card_ids linked to ``user``, in the order they were created."""
     return [card.card_id for card in _CARD_IDS_OF_USER.rows(user.id)]
+
+
+def user_with_card_ids(id: int) -> User | None:
+    """The user with ``id`` and (as ``card_ids``) the card_ids linked to it, in one query."""
+    rows = _USER_AND_CARD_IDS.fill(database.obj.param, [id])
+    if not rows:
+        return None
+    width = len(_USER_PLAN.columns)
+    user = _USER_PLAN.build([rows[0][:width]])[0]
+    user.card_ids = [row[width] for row in rows if row[width] is not None]
+    return user
 
 
 def card_ids_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
