@@ -60,16 +60,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions[KEYS] = secrets.load(db, config.secret_key)
     guard = auth_guard.install(app, config, app.extensions[KEYS])
 
-    @app.before_request
-    def _connect():
-        keep_connection(db)
-
     @app.teardown_request
     def _release(exc):
+        guard.teardown(exc)
         release_connection(db, failed=exc is not None or g.get("database_failed", False))
 
     @app.before_request
     def _check_then_guard():
+        keep_connection(db)
         req, ctx = request._get_current_object(), g._get_current_object()
         guard.check_host(req, ctx)  # before anything reads the Host
         _refuse_an_undecodable_query_string(req)

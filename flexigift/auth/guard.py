@@ -48,13 +48,25 @@ class Guard:
         self.app = app
         self.config = config
         self.keys = keys
+        #: (Host header, server name and port, scheme) → (the host, whether we answer to it)
+        self._hosts: dict[tuple, tuple[str, bool]] = {}
 
     # -- before -------------------------------------------------------------
     def check_host(self, req: Request, ctx) -> None:
         """400 for a Host we do not answer to (before anything reads it)."""
         ctx.host_checked = False
-        host = req.host
-        if not host_allowed(host, self.config.host_names):
+        environ = req.environ
+        key = (environ.get("HTTP_HOST"), environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
+               environ.get("wsgi.url_scheme"))
+        known = self._hosts.get(key)
+        if known is None:
+            host = req.host
+            known = (host, host_allowed(host, self.config.host_names))
+            if len(self._hosts) >= 256:
+                self._hosts.clear()  # a few Host values recur; never grow with what clients send
+            self._hosts[key] = known
+        host, allowed = known
+        if not allowed:
             raise BadRequest(
                 f"This server does not answer to the host name in the Host header "
                 f"({host[:100]!r}); allowed: {', '.join(self.config.host_names)} "
@@ -248,5 +260,4 @@ def install(app: Flask, config: Config, keys: dict[str, bytes]) -> Guard:
     guard = Guard(app, config, keys)
     app.extensions["flexigift_guard"] = guard
     app.after_request(guard.after)
-    app.teardown_request(guard.teardown)
     return guard
