@@ -126,6 +126,8 @@ class Config:
     lookup_grant_seconds: int = 3600
     #: How many proxies in front of the server set X-Forwarded-For (whose address counts).
     trusted_proxies: int = 0
+    #: How far a filtered collection is counted; past it the total is "more than" this.
+    count_cap: int = 10_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -146,6 +148,7 @@ class Config:
                                         env.get("FLEXIGIFT_LOOKUP_GRANT_SECONDS"), 3600, 1, 30 * 86_400),
             trusted_proxies=_whole("FLEXIGIFT_TRUSTED_PROXIES", env.get("FLEXIGIFT_TRUSTED_PROXIES"),
                                    0, 0, 10),
+            count_cap=_whole("FLEXIGIFT_COUNT_CAP", env.get("FLEXIGIFT_COUNT_CAP"), 10_000, 1, 10**9),
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

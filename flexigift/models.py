@@ -19,6 +19,21 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+class _LowerIndex(peewee.Node):
+    """An index on ``lower(column)``, which serves a case-insensitive prefix filter
+    (``card_id=gap*``); PostgreSQL's needs ``text_pattern_ops`` for ``LIKE``."""
+
+    def __init__(self, table: str, column: str):
+        super().__init__()
+        self.table, self.column = table, column
+
+    def __sql__(self, ctx):
+        postgres = ctx.state.param == "%s"  # the context knows its database by its placeholder
+        ops = " text_pattern_ops" if postgres else ""
+        return ctx.literal(f'CREATE INDEX IF NOT EXISTS "{self.table}_{self.column}_lower" '
+                           f'ON "{self.table}" (lower("{self.column}"){ops})')
+
+
 class BaseModel(peewee.Model):
     """Common columns: ``id``, ``date_created``, ``date_modified``."""
 
@@ -51,6 +66,9 @@ class User(BaseModel):
     name = peewee.CharField(max_length=100, null=True)
     email = peewee.CharField(max_length=254, null=True)
 
+    class Meta:
+        indexes = [_LowerIndex("user", "user_id"), _LowerIndex("user", "email")]
+
 
 class GiftCard(BaseModel):
     """One card: a code that holds a balance, linked to at most one user."""
@@ -58,10 +76,10 @@ class GiftCard(BaseModel):
     card_id = peewee.CharField(max_length=50, unique=True)
     user = peewee.ForeignKeyField(User, null=True, backref="gift_cards", on_delete="RESTRICT")
     issuer = peewee.ForeignKeyField(Issuer, backref="gift_cards", on_delete="RESTRICT")
-    balance = peewee.BigIntegerField()
+    balance = peewee.BigIntegerField(index=True)
     initial_balance = peewee.BigIntegerField()
     currency_code = peewee.CharField(max_length=3)
-    expiry_date = peewee.DateField(null=True)
+    expiry_date = peewee.DateField(null=True, index=True)
     status = peewee.CharField(max_length=10, default="active")
     single_use = peewee.BooleanField(default=False)
     rechargeable = peewee.BooleanField(default=True)
@@ -72,6 +90,7 @@ class GiftCard(BaseModel):
 
     class Meta:
         constraints = [peewee.SQL("CHECK (balance >= 0)")]
+        indexes = [(("date_created",), False), _LowerIndex("gift_card", "card_id")]
 
 
 class Product(BaseModel):
@@ -79,8 +98,11 @@ class Product(BaseModel):
 
     product_id = peewee.CharField(max_length=50, unique=True)
     name = peewee.CharField(max_length=200)
-    price = peewee.BigIntegerField()
+    price = peewee.BigIntegerField(index=True)
     issuer = peewee.ForeignKeyField(Issuer, backref="products", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = [_LowerIndex("product", "product_id")]
 
 
 class Transaction(peewee.Model):
@@ -222,10 +244,11 @@ class SchemaVersion(peewee.Model):
 
 
 class RowCount(peewee.Model):
-    """How many rows a table holds, kept by triggers on PostgreSQL (where COUNT(*)
-    reads the whole table): a table's shards add up to its row count. Writers
-    add to the shard of their server connection, so concurrent inserts into one
-    table rarely wait for each other's counter row."""
+    """How many rows a table holds, kept by triggers (COUNT(*) reads the whole
+    table): a table's shards add up to its row count. On PostgreSQL writers add
+    to the shard of their server connection, so concurrent inserts into one
+    table rarely wait for each other's counter row; SQLite, whose writers take
+    turns anyway, keeps one shard."""
 
     table_name = peewee.CharField(max_length=63)
     shard = peewee.SmallIntegerField()
@@ -239,7 +262,7 @@ class RowCount(peewee.Model):
 
 #: The tables of the API's data (each with an ``id``).
 MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord, Change]
-#: The tables whose rows PostgreSQL counts with triggers (the collections' tables).
+#: The tables whose rows are counted by triggers (the collections' tables).
 COUNTED = (Issuer, User, GiftCard, Product, Transaction)
 #: Every table the migrations create (MODELS, then the bookkeeping ones).
 TABLES = [*MODELS, ApiToken, CardGrant, RateCounter, ServerSecret, RowCount, SchemaVersion]

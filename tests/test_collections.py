@@ -115,10 +115,14 @@ def test_links_are_absolute_and_keep_every_other_parameter(shop, client, media_t
     for rel, href in links.items():
         assert href.startswith(f"{ORIGIN}/gift_cards?"), (rel, href)
         query = query_of(href)
-        assert [pair for pair in query if pair[0] not in ("limit", "offset")] == asked, (rel, href)
+        assert [pair for pair in query if pair[0] not in ("limit", "offset", "after", "before")] == asked, (rel, href)
         assert dict(query)["limit"] == "3", (rel, href)
     if "self" in links:
         assert dict(query_of(links["self"]))["offset"] == "3"
+    # prev and next walk by key: before the page's first item, after its last
+    assert dict(query_of(links["next"]))["offset"] == "6" and "after" in dict(query_of(links["next"]))
+    assert dict(query_of(links["prev"]))["offset"] == "0" and "before" in dict(query_of(links["prev"]))
+    assert "after" not in dict(query_of(links["first"])) and "after" not in dict(query_of(links["last"]))
 
 
 @hypermedia

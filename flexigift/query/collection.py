@@ -11,10 +11,15 @@ from typing import Any, Callable
 
 import peewee
 
-from ..db import database, is_postgres
+from ..db import database
 from ..errors import BadRequest
 from ..models import COUNTED, RowCount
 from .params import OPERATORS, FilterTerm, PageRequest
+
+
+#: Filtered collections are counted up to this many by default (``FLEXIGIFT_COUNT_CAP``);
+#: past it the total is "more than" it.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -24,6 +29,10 @@ class Page:
     rows: list[peewee.Model]
     total: int | None
     has_next: bool
+    #: Whether a page comes before this one (None: it does when the offset is not 0).
+    has_prev: bool | None = None
+    #: When the total was not counted to the end: the collection has more items than this.
+    more_than: int | None = None
 
 
 def _unknown(parameter: str, what: str, name: str, known) -> BadRequest:
@@ -40,6 +49,21 @@ def _ordered(key, descending: bool, nullable: bool):
     return key.desc(nulls="FIRST") if descending else key.asc(nulls="LAST")
 
 
+def _same(key, value) -> Any:
+    return key.is_null() if value is None else key == value
+
+
+def _past(key, value, larger: bool, nullable: bool) -> Any:
+    """``key`` beyond ``value``: larger (NULL being largest of all) or smaller."""
+    if larger:
+        if value is None:
+            return None  # nothing is larger than NULL
+        return (key > value) | key.is_null() if nullable else key > value
+    if value is None:
+        return key.is_null(False)
+    return key < value
+
+
 def _scalar(query: peewee.Query) -> Any:
     """The one value ``query`` selects (without peewee's clone-and-wrap of ``scalar()``)."""
     db = database.obj
@@ -51,8 +75,10 @@ class CollectionQuery:
     """One page of an endpoint's collection, as a :class:`PageRequest` describes it."""
 
     def __init__(self, endpoint, request: PageRequest, lookup: Callable[[str], Any],
-                 scope: Any = None, visible: Callable[[str], Any] | None = None):
+                 scope: Any = None, visible: Callable[[str], Any] | None = None,
+                 count_cap: int = COUNT_CAP):
         self.endpoint = endpoint
+        self.count_cap = count_cap
         self.request = request
         self.lookup = lookup  # endpoint name → endpoint
         self.scope = scope
@@ -160,8 +186,11 @@ class CollectionQuery:
         The page selects its ids in a subquery over the bare table (joined only
         when a filter or the order needs it), so skipping ``offset`` rows never
         joins them; past the middle of a counted collection it walks from the
-        far end in reverse, so the last page costs what the first does.
+        far end in reverse, so the last page costs what the first does. A page
+        asked for by key (``after`` or ``before`` an item) skips nothing at all.
         """
+        if self.request.seeking:
+            return self._seek_page()
         endpoint, request = self.endpoint, self.request
         conditions = self.conditions()
         where = functools.reduce(operator.and_, conditions) if conditions else None
@@ -174,9 +203,11 @@ class CollectionQuery:
         base = endpoint.select() if self._joins_for(filtered + ordered) else endpoint.model.select()
         if where is not None:
             base, count = base.where(where), count.where(where)
-        total = None
+        total = more_than = None
         if endpoint.count_total:
             total = self._count(count, where is None)
+            if total > self.count_cap and where is not None:
+                total, more_than = None, self.count_cap
         limit, offset, reverse = request.limit + (total is None), request.offset, False
         if total is not None:
             limit = max(min(request.limit, total - offset), 0)
@@ -189,18 +220,102 @@ class CollectionQuery:
         if reverse:
             rows.reverse()
         has_next = (request.offset + request.limit < total) if total is not None else len(rows) > request.limit
-        return Page(rows[:request.limit], total, has_next)
+        return Page(rows[:request.limit], total, has_next, more_than=more_than)
+
+    # -- seek pagination -------------------------------------------------------
+    def _seek_page(self) -> Page:
+        """The page just after (or before) an item, in the collection's order: a range
+        of the order's index, however far into the collection the item is."""
+        endpoint, request = self.endpoint, self.request
+        model = endpoint.model
+        conditions = self.conditions()
+        ordering = self.ordering()
+        forward = request.after is not None
+        anchor = request.after if forward else request.before
+        keys = self._order_keys()
+        filtered = [term.field for term in request.filters if not term.path]
+        ordered = [name for name, _ in request.order]
+        joined = self._joins_for(filtered + ordered)
+        seek = self._beyond(keys, self._anchor_values(keys, anchor, joined), forward)
+        base = endpoint.select() if joined else model.select()
+        where = functools.reduce(operator.and_, [*conditions, seek])
+        total = more_than = None
+        if endpoint.count_total:
+            unfiltered = not conditions
+            count = (endpoint.select() if self._joins_for(filtered) else model.select())
+            if conditions:
+                count = count.where(functools.reduce(operator.and_, conditions))
+            total = self._count(count, unfiltered)
+            if total > self.count_cap and not unfiltered:
+                total, more_than = None, self.count_cap
+        order = ordering if forward else self.ordering(reverse=True)
+        ids = base.select(model.id).where(where).order_by(*order).limit(request.limit + 1)
+        template = endpoint.template(("page of ids", tuple(request.order), not forward),
+                                     lambda hole: endpoint.select().where(model.id.in_(hole)).order_by(*order))
+        rows = endpoint.prepared(template.fill_query(ids)) if request.limit else []
+        more = len(rows) > request.limit
+        rows = rows[:request.limit]
+        if not forward:
+            rows.reverse()
+        return Page(rows, total, has_next=more if forward else True,
+                    has_prev=True if forward else more, more_than=more_than)
+
+    def _order_keys(self) -> list[tuple[Any, bool, bool]]:
+        """(key, descending, nullable) of each order key, the id last."""
+        keys = []
+        for name, descending in self.request.order:
+            filterable = self.endpoint.filterable[name]
+            keys.append((filterable.order_key(), descending, self._nullable(filterable)))
+        keys.append((self.endpoint.model.id, False, False))
+        return keys
+
+    def _anchor_values(self, keys: list, anchor: int, joined: bool) -> list[Any]:
+        """The order keys' values of the item a seek starts from (just its id when the
+        order is by id alone; else read from the item, which must still be there)."""
+        if len(keys) == 1:
+            return [anchor]
+        endpoint, model = self.endpoint, self.endpoint.model
+        query = (endpoint.select() if joined else model.select()).select(*[key for key, _, _ in keys])
+        query = query.where(model.id == anchor)
+        if self.scope is not None:
+            query = query.where(self.scope)
+        row = query.tuples().first()
+        if row is None:
+            parameter = "after" if self.request.after is not None else "before"
+            raise BadRequest(f"Query parameter {parameter}: there is no {endpoint.kind.replace('_', ' ')} "
+                             f"with id {anchor} to page from (it may have been deleted); start again "
+                             "from the first page.", parameter, logref="bad_parameter")
+        return list(row)
+
+    @staticmethod
+    def _beyond(keys: list, values: list, forward: bool) -> Any:
+        """Rows strictly after (``forward``) or before the anchor, in the order ``keys``
+        make (NULLs last going up, first going down, as :func:`_ordered` sorts them)."""
+        alternatives = []
+        for position, ((key, descending, nullable), value) in enumerate(zip(keys, values)):
+            larger = forward != descending  # beyond the anchor lie larger values
+            beyond = _past(key, value, larger, nullable)
+            if beyond is None:
+                continue
+            ties = [_same(other, other_value) for (other, _, _), other_value
+                    in zip(keys[:position], values[:position])]
+            alternatives.append(functools.reduce(operator.and_, [*ties, beyond]))
+        if not alternatives:
+            return peewee.SQL("1 = 0")
+        return functools.reduce(operator.or_, alternatives)
 
     def _count(self, count: peewee.ModelSelect, unfiltered: bool) -> int:
         query = count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by()
         if not unfiltered:
-            return _scalar(query)
-        # The whole table: the same SQL every time, so it is written once. PostgreSQL
-        # reads the counters its triggers keep (its COUNT(*) reads every row).
+            # Counting stops past the cap: a filter matching millions costs what 10,000 do.
+            capped = count.select(peewee.SQL("1")).order_by().limit(self.count_cap + 1)
+            return _scalar(peewee.Select([capped.alias("capped")], [peewee.fn.COUNT(peewee.SQL("*"))]))
+        # The whole table: the same SQL every time, so it is written once; it reads
+        # the counters triggers keep (a COUNT(*) would read every row).
         model = self.endpoint.model
 
         def whole_table(hole):
-            if model not in COUNTED or not is_postgres():
+            if model not in COUNTED:
                 return query
             return (RowCount.select(peewee.fn.COALESCE(peewee.fn.SUM(RowCount.rows), 0))
                     .where(RowCount.table_name == model._meta.table_name))

@@ -75,14 +75,30 @@ class Text(Filterable):
         prefix = "%" if pattern.startswith("*") else ""
         suffix = "%" if pattern.endswith("*") else ""
         column, text = self.column, f"{prefix}{escaped}{suffix}"
-        if not text.isascii() and not is_postgres():
+        postgres = is_postgres()
+        start = core if not prefix and core.isascii() else ""  # what every match starts with
+        if start and postgres:
+            # lower(column) LIKE 'gap%' is a range of the text_pattern_ops index on lower(column).
+            return peewee.Expression(peewee.fn.lower(column), peewee.OP.LIKE, _escaped(text.lower()))
+        if not text.isascii() and not postgres:
             # SQLite's LIKE folds only ASCII letters: compare both sides lowered by Python.
             column, text = peewee.fn.flexigift_lower(column), text.lower()
-        rhs = peewee.NodeList((
-            peewee.Value(text, converter=False),
-            peewee.SQL("ESCAPE"), peewee.Value("\\", converter=False),
-        ))
-        return peewee.Expression(column, peewee.OP.ILIKE, rhs)
+        like = peewee.Expression(column, peewee.OP.ILIKE, _escaped(text))
+        if start:
+            # SQLite: the same match, narrowed first to a range of the index on lower(column).
+            low = start.lower()
+            high = low[:-1] + chr(ord(low[-1]) + 1)
+            folded = peewee.fn.lower(column)
+            return (folded >= low) & (folded < high) & like
+        return like
+
+
+def _escaped(pattern: str) -> peewee.Node:
+    """``pattern`` as the right-hand side of LIKE, with a backslash escaping ``%`` and ``_``."""
+    return peewee.NodeList((
+        peewee.Value(pattern, converter=False),
+        peewee.SQL("ESCAPE"), peewee.Value("\\", converter=False),
+    ))
 
 
 class Integer(Filterable):

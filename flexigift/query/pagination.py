@@ -15,25 +15,50 @@ TITLES = {
 }
 
 
-def page_url(base_url: str, args: MultiDict, limit: int, offset: int) -> str:
-    """``base_url`` with ``args``, ``limit`` and ``offset`` set (other parameters kept in order)."""
-    query = [(key, value) for key, value in args.items(multi=True) if key not in ("limit", "offset")]
+def page_url(base_url: str, args: MultiDict, limit: int, offset: int, **seek: int) -> str:
+    """``base_url`` with ``args``, ``limit``, ``offset`` and a seek (``after`` or ``before``
+    an id) set; other parameters are kept in order."""
+    query = [(key, value) for key, value in args.items(multi=True)
+             if key not in ("limit", "offset", "after", "before")]
     query += [("limit", str(limit)), ("offset", str(offset))]
+    query += [(name, str(id)) for name, id in seek.items()]
     return f"{base_url}?{urlencode(query)}"
 
 
 def page_links(base_url: str, args: MultiDict, limit: int, offset: int,
-               total: int | None, has_next: bool) -> dict[str, Link]:
-    """The paging links of one page; prev and next only where such a page exists."""
-    targets = {"self": offset, "first": 0}
-    if offset > 0:
-        targets["prev"] = max(offset - limit, 0) if limit else 0
+               total: int | None, has_next: bool, has_prev: bool | None = None,
+               first_id: int | None = None, last_id: int | None = None) -> dict[str, Link]:
+    """The paging links of one page; prev and next only where such a page exists.
+
+    With the ids of the page's first and last items, next and prev walk by key
+    (``after``/``before`` that id), so any page of a walk costs what the first
+    does; ``offset`` rides along to say where the page stands. ``last`` is there
+    when the total is known.
+    """
+    links = {"self": Link(page_url(base_url, args, limit, offset, **_seek_of(args)), TITLES["self"]),
+             "first": Link(page_url(base_url, args, limit, 0), TITLES["first"])}
+    if has_prev is None:
+        has_prev = offset > 0
+    if has_prev:
+        previous = max(offset - limit, 0) if limit else 0
+        seek = {"before": first_id} if first_id is not None and limit else {}
+        links["prev"] = Link(page_url(base_url, args, limit, previous, **seek), TITLES["prev"])
     if has_next and limit:
-        targets["next"] = offset + limit
+        seek = {"after": last_id} if last_id is not None else {}
+        links["next"] = Link(page_url(base_url, args, limit, offset + limit, **seek), TITLES["next"])
     if total is not None:
-        targets["last"] = ((total - 1) // limit) * limit if total and limit else 0
-    return {rel: Link(page_url(base_url, args, limit, target), TITLES[rel])
-            for rel, target in targets.items()}
+        last = ((total - 1) // limit) * limit if total and limit else 0
+        links["last"] = Link(page_url(base_url, args, limit, last), TITLES["last"])
+    return links
+
+
+def _seek_of(args: MultiDict) -> dict[str, int]:
+    """The seek the request itself made (kept in its self link), if it was a valid one."""
+    for name in ("after", "before"):
+        value = args.get(name)
+        if value is not None and value.isascii() and value.isdigit():
+            return {name: int(value)}
+    return {}
 
 
 def link_header(links: dict[str, Link]) -> str:

@@ -13,10 +13,11 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest
 
-RESERVED = ("limit", "offset", "order", "fields", "zoom")
+RESERVED = ("limit", "offset", "order", "fields", "zoom", "after", "before")
 OPERATORS = ("not", "in", "lessthan", "lessthanorequal", "greaterthan", "greaterthanorequal", "isdefined")
 MAX_ZOOM_DEPTH = 3
 MAX_OFFSET = 2**63 - 1  # the largest OFFSET SQLite and PostgreSQL accept (a 500 beyond it)
+MAX_ID = 2**63 - 1  # the largest id a seek can start from
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ class PageRequest:
     fields: list[str] | None = None
     zoom: dict[str, dict] = field(default_factory=dict)
     filters: list[FilterTerm] = field(default_factory=list)
+    #: Seek pagination: the page starts just after (or ends just before) the item with this id.
+    after: int | None = None
+    before: int | None = None
+
+    @property
+    def seeking(self) -> bool:
+        return self.after is not None or self.before is not None
 
 
 def _whole_number(args: Mapping[str, str], name: str, default: int, maximum: int | None) -> int:
@@ -115,6 +123,12 @@ def parse_page_request(args: MultiDict, default_limit: int, max_limit: int) -> P
         limit=_whole_number(args, "limit", default_limit, max_limit),
         offset=_whole_number(args, "offset", 0, MAX_OFFSET),
     )
+    if "after" in args and "before" in args:
+        raise BadRequest("Query parameters after and before cannot be used together.", "after",
+                         logref="bad_parameter")
+    for name in ("after", "before"):
+        if name in args:
+            setattr(request, name, _whole_number(args, name, 0, MAX_ID))
     if "order" in args:
         request.order = parse_order(args["order"])
     if "fields" in args:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import peewee
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask.views import MethodView
 
 from representations import Action, Resource
@@ -45,17 +45,22 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
     seen = principal.scope.where(endpoint.kind)
     if seen is not None:
         scope = seen if scope is None else (scope & seen)
-    query = CollectionQuery(endpoint, page_request, endpoint_named, scope, principal.scope.where)
+    query = CollectionQuery(endpoint, page_request, endpoint_named, scope, principal.scope.where,
+                            count_cap=current_app.config["FLEXIGIFT"].count_cap)
     _check_readable(principal, endpoint, page_request)
     page = query.page()
     items = presenter.items(endpoint, page.rows, page_request.zoom, page_request.fields)
     links = page_links(presenter.urls.here(), request.args, page_request.limit, page_request.offset,
-                       page.total, page.has_next)
+                       page.total, page.has_next, page.has_prev,
+                       first_id=page.rows[0].id if page.rows else page_request.before,
+                       last_id=page.rows[-1].id if page.rows else page_request.after)
     properties: dict[str, Any] = {"total_items": page.total, "returned_items": len(items),
                                   "limit": page_request.limit, "offset": page_request.offset}
     headers = {"Link": link_header(links)}
     if page.total is None:
         del properties["total_items"]
+        if page.more_than is not None:
+            properties["total_items_more_than"] = page.more_than
     else:
         headers["X-Total-Count"] = str(page.total)
     document = Resource(
