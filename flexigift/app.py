@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 
 import peewee
 
@@ -12,8 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .auth import guard as auth_guard
 from .auth import ratelimit, secrets
 from .config import Config
-from .db import keep_connection, open_database, release_connection
-from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from .db import contention, keep_connection, open_database, release_connection, unavailable
+from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .http.conditional import KEYS
 from .http.method_override import MethodOverride
 from .http.respond import error_response, negotiated_renderer
@@ -40,11 +42,37 @@ from .resources.views import register, register_subcollection
 log = logging.getLogger(__name__)
 
 
+#: How many times a view runs when the database gives up its transaction for another's.
+ATTEMPTS = 4
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class Application(Flask):
-    """Flask, minus the check of every hook for a coroutine on every request: none is."""
+    """Flask, minus the check of every hook for a coroutine on every request (none is),
+    running a view again when the database could not let its transaction through."""
 
     def ensure_sync(self, func):
         return func
+
+    def dispatch_request(self):
+        """Run the view; again, from the start, after a deadlock or serialization failure
+        (its transaction was rolled back whole), and a read again on a fresh connection
+        when the one kept from an earlier request turns out to be lost."""
+        db = self.extensions["flexigift_db"]
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return super().dispatch_request()
+            except peewee.PeeweeException as error:
+                if attempt == ATTEMPTS or db.in_transaction():
+                    raise
+                if contention(error):
+                    time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+                elif unavailable(error, db) and request.method in SAFE_METHODS and attempt == 1:
+                    release_connection(db, failed=True)
+                    keep_connection(db)  # may fail in turn: then the database is down
+                else:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -140,6 +168,12 @@ def _register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, peewee.PeeweeException):
             g.database_failed = True  # its connection may be unusable: the next request gets a new one
+            if unavailable(error, app.extensions["flexigift_db"]) or contention(error):
+                log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+                return _api_error(ServiceUnavailable(
+                    "The database is not answering, or is too busy to; retry in a few seconds "
+                    "(a write with an Idempotency-Key can be retried safely).",
+                    headers={"Retry-After": "2"}))
         log.exception("unhandled error on %s %s", request.method, request.path)
         failure = ApiError("The server failed to handle this request; it has been logged.",
                            logref="internal_error")

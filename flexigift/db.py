@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from urllib.parse import unquote, urlparse
 
@@ -98,11 +99,12 @@ class _Keeper:
     """Lives in a thread's local storage while the thread keeps a connection; when
     the thread ends, its storage goes and this gives the connection back."""
 
-    __slots__ = ("db", "conn", "checkout")
+    __slots__ = ("db", "conn", "checkout", "used")
 
     def __init__(self, db: peewee.Database, conn):
         self.db = weakref.ref(db)
         self.conn = conn
+        self.used = time.monotonic()
         # The pool's record of this check-out: if the connection went back to the
         # pool and out again (to another thread), the record is a new one.
         self.checkout = getattr(db, "_in_use", {}).get(id(conn))
@@ -122,6 +124,11 @@ class _Keeper:
 _kept = threading.local()
 
 
+#: A connection kept idle longer than this is checked before use (a PostgreSQL restart
+#: or an idle timeout may have closed it meanwhile).
+IDLE_CHECK_SECONDS = 5.0
+
+
 def keep_connection(db: peewee.Database) -> None:
     """Open this thread's connection, or go on with the one it kept from its last request."""
     if db.is_closed():
@@ -131,15 +138,34 @@ def keep_connection(db: peewee.Database) -> None:
         if previous is not None:
             previous.conn = None  # closed by other means meanwhile: not ours to give back
         keepers[id(db)] = _Keeper(db, db._state.conn)
-    elif _broken(db._state.conn):
+        return
+    conn = db._state.conn
+    keeper = getattr(_kept, "keepers", {}).get(id(db))
+    idle = keeper is not None and time.monotonic() - keeper.used > IDLE_CHECK_SECONDS
+    if _broken(conn) or (idle and not _answers(conn)):
         release_connection(db, failed=True)
         keep_connection(db)
+
+
+def _answers(conn) -> bool:
+    """Whether a connection that sat idle still reaches its server (PostgreSQL only:
+    an SQLite file does not go away)."""
+    if not hasattr(conn, "broken"):
+        return True
+    try:
+        conn.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means: connect again
+        return False
+    return True
 
 
 def release_connection(db: peewee.Database, failed: bool = False) -> None:
     """After a request: keep the connection for the next one, unless it failed or is mid-transaction."""
     if db.is_closed():
         return
+    keeper = getattr(_kept, "keepers", {}).get(id(db))
+    if keeper is not None:
+        keeper.used = time.monotonic()
     if failed or db.in_transaction() or _broken(db._state.conn):
         keeper = getattr(_kept, "keepers", {}).pop(id(db), None)
         if keeper is not None:
@@ -148,6 +174,39 @@ def release_connection(db: peewee.Database, failed: bool = False) -> None:
             db.manual_close()
         except Exception:  # noqa: BLE001 - a connection that cannot even close is gone anyway
             db.dispose()
+
+
+# -- failures worth a retry ---------------------------------------------------------
+#: SQLSTATEs of a transaction the database gave up so that another could go on
+#: (serialization failure, deadlock): running it again is the cure.
+_CONTENTION = {"40001", "40P01"}
+
+
+def _cause(error: BaseException) -> BaseException:
+    """The driver's exception peewee wrapped (or ``error`` itself)."""
+    return error.args[0] if error.args and isinstance(error.args[0], BaseException) else error
+
+
+def contention(error: BaseException) -> bool:
+    """Whether ``error`` is a deadlock or a serialization failure (PostgreSQL)."""
+    return getattr(_cause(error), "sqlstate", None) in _CONTENTION
+
+
+def unavailable(error: BaseException, db: peewee.Database | None = None) -> bool:
+    """Whether ``error`` says the database cannot be reached or is busy, rather than
+    that a statement was wrong: the connection failed, was lost, or SQLite stayed locked."""
+    if not isinstance(error, (peewee.OperationalError, peewee.InterfaceError)):
+        return False
+    cause = _cause(error)
+    state = getattr(cause, "sqlstate", None)
+    if state is not None:
+        return state.startswith(("08", "57P")) or state == "53300"  # connection, shutdown, too many
+    message = str(cause).lower()
+    if "locked" in message or "busy" in message:
+        return True  # SQLite: another writer held the file past the busy timeout
+    if db is not None and not db.is_closed() and _broken(db._state.conn):
+        return True
+    return any(word in message for word in ("connection", "server closed", "terminat", "could not connect"))
 
 
 def _broken(conn) -> bool:

@@ -93,6 +93,11 @@ class PayloadTooLarge(ApiError):
     status, logref = 413, "payload_too_large"
 
 
+class ServiceUnavailable(ApiError):
+    status = 503
+    logref = "database_unavailable"
+
+
 class UnsupportedMediaType(ApiError):
     status, logref = 415, "unsupported_media_type"
 

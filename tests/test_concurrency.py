@@ -66,3 +66,34 @@ def test_concurrent_refunds_never_return_more_than_was_redeemed(database_url, js
     assert sorted(status for status, _ in results) == [201] * 10 + [409] * 10
     assert logrefs(results) <= {"fully_refunded", "refund_exceeds_redemption"}
     assert balance_of(json_client, created["id"]) == 100
+
+
+def test_redemptions_racing_changes_of_their_card_and_user_never_answer_500(database_url, json_client):
+    """Redemptions (which lock the card, then read its user) racing PATCHes of the card and of
+    its user, and a re-linking of the user's cards: every answer is a success or a 4xx, never a
+    deadlock's 500, and the ledger holds (checked after the test)."""
+    created, _ = kohls_world(json_client, balance="1000.00")
+    shopper = json_client.post("/users", {"user_id": "racer", "gift_cards": [created["card_id"]]}).json
+    card_url, user_url = f"/gift_cards/{created['id']}", f"/users/{shopper['id']}"
+    with gunicorn(database_url, card_url) as server:
+        def one(kind: int):
+            if kind % 3 == 0:
+                return call("POST", f"{server}{card_url}/redeem", {"product_id": "kohls-dogbed-001",
+                                                                  "amount": "1.00"})
+            if kind % 3 == 1:
+                return call("PATCH", f"{server}{card_url}", {"reference": f"ref-{kind}"})
+            return call("PATCH", f"{server}{user_url}", {"name": f"Racer {kind}",
+                                                         "gift_cards": [created["card_id"]]})
+        counter = iter(range(10_000))
+        lock = threading.Lock()
+
+        def next_request():
+            with lock:
+                kind = next(counter)
+            return one(kind)
+
+        results = all_at_once(30, next_request)
+    failures = [(status, body[:200]) for status, body in results if status >= 500]
+    assert failures == []
+    assert all(status in (200, 201) for status, _ in results), sorted({s for s, _ in results})
+    assert balance_of(json_client, created["id"]) == 990
