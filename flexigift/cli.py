@@ -9,7 +9,7 @@ import click
 from .config import Config, ConfigError
 from .db import open_database
 from .migrations import migrate
-from .serving import AUTH_OFF_WARNING, is_loopback, serve_config
+from .serving import AUTH_OFF_WARNING, default_workers, is_loopback, run_granian, serve_config
 from .services.actors import Actor, acting_as
 
 COMMAND_LINE = Actor("command line", "admin")
@@ -41,11 +41,13 @@ def main() -> None:
               help="sqlite:///file.db (default sqlite:///flexigift.db) or postgresql://…")
 @click.option("--auth/--no-auth", default=None,
               help="Require API tokens (default: off on a loopback address, on elsewhere).")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-def serve(host: str, port: int, database_url: str | None, auth: bool | None, threads: int) -> None:
-    """Serve the API (creating the schema on first start)."""
-    from waitress import serve as waitress_serve
-
+@click.option("--workers", default=default_workers, show_default="the number of cores", type=click.IntRange(1),
+              help="Server processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1),
+              help="Threads per worker process.")
+def serve(host: str, port: int, database_url: str | None, auth: bool | None, workers: int,
+          threads: int) -> None:
+    """Serve the API with granian (creating the schema on first start)."""
     from .app import create_app
 
     try:
@@ -61,7 +63,8 @@ def serve(host: str, port: int, database_url: str | None, auth: bool | None, thr
     else:
         mode = "development server, authentication OFF (--auth turns it on)"
     click.echo(f"Flexigift on http://{host}:{port}/ ({mode}); database {config.database_url}")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="flexigift", _quiet=True)
+    click.echo(f"granian: {workers} worker process(es) of {threads} threads; Ctrl-C stops it")
+    run_granian(app, config, host, port, workers, threads)
 
 
 @main.command("init-db")

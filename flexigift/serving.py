@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
 import sys
 from dataclasses import replace
@@ -60,3 +61,55 @@ def production_app() -> Flask:
         log.warning("only requests for localhost are served: set FLEXIGIFT_ALLOWED_HOSTS (or "
                     "FLEXIGIFT_PUBLIC_URL) to the names clients use")
     return create_app(config)
+
+
+# -- the server of ``flexigift serve`` -------------------------------------------------
+#: The app a forked worker serves: made once in the parent (schema migrated, settings
+#: checked), inherited by each worker, which opens its own connections (``db._forget_in_child``).
+_APP: Flask | None = None
+
+
+def default_workers() -> int:
+    """One worker process per core."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _worker_app(config: Config) -> Flask:
+    """The app in a granian worker: the parent's when forked, a fresh one when spawned."""
+    _leave_interrupts_to_the_parent()
+    return _APP if _APP is not None else create_app(config)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """In a worker: ignore SIGINT, so Ctrl-C (sent to the whole process group) reaches
+    the parent alone, which stops each worker with one SIGTERM. A worker that gets both
+    signals at once can miss its shutdown (granian 2.x) and is only killed after
+    ``workers_kill_timeout``. Granian installs its worker handlers after this loader runs,
+    for the signals ``granian._signals._get_signals`` names: so that list leaves SIGINT out."""
+    import signal
+
+    from granian import _signals
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if callable(getattr(_signals, "_get_signals", None)):
+        _signals._get_signals = lambda: [signal.SIGTERM]
+
+
+def run_granian(app: Flask, config: Config, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve ``app`` with granian until SIGINT or SIGTERM: ``workers`` processes of
+    ``threads`` threads each (at most the database pool's size, so no thread waits for a
+    connection). Granian's own log says only what went wrong."""
+    from functools import partial
+
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    global _APP
+    _APP = app
+    app.extensions["flexigift_db"].close_all()  # the workers connect for themselves
+    threads = max(1, min(threads, config.pool_size))
+    server = Server("flexigift", address=host, port=port, interface=Interfaces.WSGI,
+                    workers=max(1, workers), blocking_threads=threads, backpressure=threads,
+                    log_level=LogLevels.warning, workers_kill_timeout=10)
+    server.serve(target_loader=partial(_worker_app, config), wrap_loader=False)
