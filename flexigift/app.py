@@ -17,8 +17,9 @@ from .config import Config
 from .db import contention, keep_connection, open_database, release_connection, unavailable
 from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .http.conditional import KEYS
+from .http.context import current_g, current_request
 from .http.method_override import MethodOverride
-from .http.respond import error_response, negotiated_renderer
+from .http.respond import Response, error_response, negotiated_renderer
 from .http.urls import Urls, request_root
 from .migrations import migrate
 from .models import GiftCard, Product
@@ -50,6 +51,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Application(Flask):
     """Flask, minus the check of every hook for a coroutine on every request (none is),
     running a view again when the database could not let its transaction through."""
+
+    response_class = Response
 
     def ensure_sync(self, func):
         return func
@@ -91,12 +94,12 @@ def create_app(config: Config | None = None) -> Flask:
     @app.teardown_request
     def _release(exc):
         guard.teardown(exc)
-        release_connection(db, failed=exc is not None or g.get("database_failed", False))
+        release_connection(db, failed=exc is not None or current_g().get("database_failed", False))
 
     @app.before_request
     def _check_then_guard():
         keep_connection(db)
-        req, ctx = request._get_current_object(), g._get_current_object()
+        req, ctx = current_request(), current_g()
         guard.check_host(req, ctx)  # before anything reads the Host
         _refuse_an_undecodable_query_string(req)
         renderer = negotiated_renderer()  # a 406 before any work, never after a write

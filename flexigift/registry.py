@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from flask import Flask, current_app
+from flask import Flask
 from marshmallow import Schema
 
 from representations import Link
+
+from .http.context import current_app as _current_app
 
 if TYPE_CHECKING:  # pragma: no cover
     from .http.urls import Urls
@@ -88,4 +90,4 @@ def registry_of(app: Flask) -> Registry:
 
 def current_registry() -> Registry:
     """The registry of the application handling this request."""
-    return current_app.extensions[EXTENSION]
+    return _current_app().extensions[EXTENSION]

@@ -7,41 +7,111 @@ half of each test is skipped, with that reason shown.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
+import psycopg
 import pytest
 import webtest
 
 from flexigift.app import create_app
 from flexigift.config import Config
-from flexigift.db import connect_url
-from flexigift.models import TABLES
+from flexigift.db import connect_url, open_database
+from flexigift.migrations import migrate
+from flexigift.models import SchemaVersion, ServerSecret
 
-POSTGRES_URL = os.environ.get("FLEXIGIFT_TEST_POSTGRES_URL")
+BASE_POSTGRES_URL = os.environ.get("FLEXIGIFT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"]
+#: pytest-xdist's worker name ("gw0", …); empty when the suite runs in one process.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
-def _reset_postgres(url: str) -> None:
-    """Drop every table, so each test starts from an empty, freshly migrated schema."""
+def _worker_database(url: str | None) -> str | None:
+    """Each xdist worker gets a database of its own beside the configured one (``test_gw0``…)."""
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{WORKER}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+POSTGRES_URL = _worker_database(BASE_POSTGRES_URL)
+_SKIP_POSTGRES = ("PostgreSQL tests need FLEXIGIFT_TEST_POSTGRES_URL "
+                  "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
+#: Whether this process has migrated its PostgreSQL database since it last emptied it whole.
+_postgres_migrated = False
+
+
+def _drop_postgres(url: str) -> None:
+    """Drop every table, so the next test starts from a blank database."""
+    global _postgres_migrated
     db = connect_url(url, pool_size=1)
     with db.connection_context():
-        tables = [model._meta.table_name for model in TABLES]
         existing = set(db.get_tables())
-        doomed = [f'"{name}"' for name in tables if name in existing]
+        doomed = [f'"{name}"' for name in existing]
         if doomed:
             db.execute_sql(f"DROP TABLE IF EXISTS {', '.join(doomed)} CASCADE")
     db.close_all()
+    _postgres_migrated = False
+
+
+def _empty_postgres(url: str) -> None:
+    """A migrated schema with no rows: migrated once per process, then emptied per test."""
+    global _postgres_migrated
+    if not _postgres_migrated:
+        _drop_postgres(url)
+    db = connect_url(url, pool_size=1)
+    try:
+        with db.connection_context():
+            if not _postgres_migrated:
+                migrate(db)
+                _postgres_migrated = True
+                return
+            kept = {SchemaVersion._meta.table_name, ServerSecret._meta.table_name}  # made by migrating
+            tables = [f'"{name}"' for name in db.get_tables() if name not in kept]
+            db.execute_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        db.close_all()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite file migrated once per process; each test starts from a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "flexigift.db"
+    db = open_database(f"sqlite:///{path}", pool_size=1)
+    migrate(db)
+    with db.connection_context():
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close_all()
+    return path
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path) -> str:
-    """The URL of an empty database of each backend."""
+def database_url(request, tmp_path, _sqlite_template) -> str:
+    """The URL of a freshly migrated database of each backend, holding no rows."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'flexigift.db'}"
+        path = tmp_path / "flexigift.db"
+        shutil.copyfile(_sqlite_template, path)
+        return f"sqlite:///{path}"
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need FLEXIGIFT_TEST_POSTGRES_URL "
-                    "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    _reset_postgres(POSTGRES_URL)
+        pytest.skip(_SKIP_POSTGRES)
+    _empty_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def blank_database_url(request, tmp_path) -> str:
+    """The URL of a database of each backend with no tables at all (for migration tests)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'blank.db'}"
+    if not POSTGRES_URL:
+        pytest.skip(_SKIP_POSTGRES)
+    _drop_postgres(POSTGRES_URL)
     return POSTGRES_URL
 
 

@@ -15,8 +15,8 @@ from flexigift.models import TABLES, RowCount, SchemaVersion
 
 
 @pytest.fixture
-def db(database_url):
-    db = open_database(database_url, pool_size=8)
+def db(blank_database_url):
+    db = open_database(blank_database_url, pool_size=8)
     yield db
     db.close_all()
 
@@ -53,7 +53,7 @@ def test_processes_starting_together_apply_each_step_once(db):
     assert applied == [version for version, _, _ in MIGRATIONS]
 
 
-def test_row_counters_start_from_the_rows_already_there(db, database_url):
+def test_row_counters_start_from_the_rows_already_there(db, blank_database_url):
     """A database at version 1 with data: after migrating, whole-collection totals are exact."""
     first, *later = MIGRATIONS
     with db.connection_context():
@@ -68,7 +68,7 @@ def test_row_counters_start_from_the_rows_already_there(db, database_url):
             v1.Transaction.create(gift_card=card, kind="issue", amount=100, balance_after=100)
     assert migrate(db) == [version for version, _, _ in later]
 
-    client = webtest.TestApp(create_app(Config(database_url=database_url, auth=False)))
+    client = webtest.TestApp(create_app(Config(database_url=blank_database_url, auth=False)))
     totals = {name: client.get(f"/{name}", headers={"Accept": "application/hal+json"}).json["total_items"]
               for name in ("issuers", "users", "gift_cards", "transactions")}
     assert totals == {"issuers": 1, "users": 3, "gift_cards": 5, "transactions": 5}
@@ -130,7 +130,7 @@ def test_a_database_migrated_from_version_1_has_the_schema_of_the_models(db):
     assert _schema(db) == migrated
 
 
-def test_rows_made_at_version_1_survive_every_migration(db, database_url):
+def test_rows_made_at_version_1_survive_every_migration(db, blank_database_url):
     first, *later = MIGRATIONS
     with db.connection_context():
         db.create_tables([SchemaVersion])
@@ -149,7 +149,7 @@ def test_rows_made_at_version_1_survive_every_migration(db, database_url):
     with db.connection_context():
         after = {model.__name__: list(model.select().order_by(model.id).tuples()) for model in v1.MODELS}
     assert after == before
-    client = webtest.TestApp(create_app(Config(database_url=database_url, auth=False)))
+    client = webtest.TestApp(create_app(Config(database_url=blank_database_url, auth=False)))
     card = client.get("/gift_cards/1", headers={"Accept": "application/json"}).json
     assert (card["card_id"], card["balance"], card["metadata"]) == ("kohls-gc-001", 25, {"a": 1.50})
     entries = client.get("/gift_cards/1/transactions", headers={"Accept": "application/json"}).json

@@ -22,6 +22,7 @@ from representations import PageContext, Renderer
 from ..config import Config
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..http import cors
+from ..http.context import current_g, current_request
 from ..http.headers import protect
 from ..http.hosts import host_allowed
 from ..http.urls import request_root
@@ -234,12 +235,12 @@ class Guard:
 
     # -- after --------------------------------------------------------------
     def after(self, response: Response) -> Response:
-        ctx = g._get_current_object()
+        ctx = current_g()
         nonce = ctx.get("new_csrf_nonce")
         if nonce is not None and response.mimetype == "text/html":
             response.set_cookie(csrf.COOKIE, nonce, httponly=True, samesite="Strict",
                                 secure=self.secure(), path="/")
-        origin = request.environ.get("HTTP_ORIGIN")
+        origin = current_request().environ.get("HTTP_ORIGIN")
         if origin and cors.origin_allowed(origin, self.config.cors_origins):
             cors.expose(response, origin)
         principal = ctx.get("principal")

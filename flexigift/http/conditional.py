@@ -16,12 +16,13 @@ import hashlib
 
 import functools
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 import representations
 from representations import Renderer, Resource
 
 from ..errors import PreconditionFailed
+from .context import current_app as _current_app, current_request
 
 KEYS = "flexigift_keys"
 
@@ -33,7 +34,7 @@ def _key(media_type: str) -> str:
 
 def etag(body: bytes, renderer: Renderer) -> str:
     """The (unquoted) entity tag of ``body`` as ``renderer`` made it."""
-    secret = current_app.extensions[KEYS]["etag"]
+    secret = _current_app().extensions[KEYS]["etag"]
     return f"{hashlib.blake2b(body, digest_size=12, key=secret).hexdigest()}.{_key(renderer.media_type)}"
 
 
@@ -64,7 +65,7 @@ def check_if_match(current: Resource) -> None:
 
 def conditional(response: Response, renderer: Renderer, req=None) -> Response:
     """Tag a GET response and answer 304 when the client's copy is current."""
-    req = req if req is not None else request._get_current_object()
+    req = req if req is not None else current_request()
     tag = etag(response.get_data(), renderer)
     response.set_etag(tag)
     if req.method in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" in req.environ and req.if_none_match.contains(tag):

@@ -15,13 +15,17 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'
                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+_HTML_HEADERS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+                 ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"))
+
+
 def protect(response: Response, authenticated: bool) -> Response:
+    """``response`` with the headers above (nothing earlier sets them, so they are added)."""
     headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    if response.mimetype == "text/html":
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "same-origin"
+    headers.add("X-Content-Type-Options", "nosniff")
+    if (headers.get("Content-Type") or "").startswith("text/html"):
+        for name, value in _HTML_HEADERS:
+            headers.set(name, value)
     if authenticated and "Cache-Control" not in headers:
         headers["Cache-Control"] = "private"
     return response

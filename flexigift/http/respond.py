@@ -1,22 +1,36 @@
 """Turning an internal representation into a response, in the negotiated type."""
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import Response as FlaskResponse, g
 
 import representations
 from representations import Renderer, Resource, error_document
 
 from ..errors import ApiError, NotAcceptable
 from .conditional import conditional
+from .context import current_g, current_request
 from .urls import Urls, request_root
+
+
+class Response(FlaskResponse):
+    """Flask's response, without the copy of its headers on the way out when there is
+    nothing to fix in them (the object answers one request and is then dropped)."""
+
+    def get_wsgi_headers(self, environ):
+        if self.status_code in (200, 201) and self.is_sequence:
+            headers = self.headers
+            names = {name.lower() for name, _ in headers}
+            if "content-length" in names and "location" not in names and "content-location" not in names:
+                return headers
+        return super().get_wsgi_headers(environ)
 
 
 def negotiated_renderer() -> Renderer:
     """The renderer this request's Accept header asks for (406 when there is none)."""
-    ctx = g._get_current_object()
+    ctx = current_g()
     renderer = ctx.get("renderer")
     if renderer is None:
-        accept = request.environ.get("HTTP_ACCEPT")
+        accept = current_request().environ.get("HTTP_ACCEPT")
         renderer = representations.renderer_for(accept)
         if renderer is None:
             supported = ", ".join(representations.supported_media_types())
@@ -38,12 +52,12 @@ def with_curies(resource: Resource) -> Resource:
 def respond(resource: Resource, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Render ``resource`` for this request; a successful GET gets its ETag (and maybe a 304)."""
     renderer = negotiated_renderer()
-    body = renderer.render(with_curies(resource), g.get("page_context"))
-    response = Response(body, status=status, headers={"Vary": "Accept"}, content_type=renderer.content_type)
+    body = renderer.render(with_curies(resource), current_g().get("page_context"))
+    response = Response(body, status=status, headers=[("Vary", "Accept")], content_type=renderer.content_type)
     if headers:
         response.headers.update(headers)
     if status == 200:
-        req = request._get_current_object()
+        req = current_request()
         if req.method in ("GET", "HEAD"):
             response = conditional(response, renderer, req)
     return response

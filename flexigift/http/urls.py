@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import request
 
 from representations import Curie
+
+from .context import current_app, current_request
 
 
 #: (scheme, Host, server name and port, script name) → the root URL werkzeug makes of them.
@@ -20,15 +22,16 @@ def request_root() -> str:
     """The root URL every link of this request is built from: the configured public
     URL (``FLEXIGIFT_PUBLIC_URL``, for a server behind a proxy) or the request's own,
     whose host has been checked against the allowed hosts before any view runs."""
-    public = current_app.config["FLEXIGIFT"].public_url
+    public = current_app().config["FLEXIGIFT"].public_url
     if public:
         return public
-    environ = request.environ
+    req = current_request()
+    environ = req.environ
     key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
     root = _ROOTS.get(key)
     if root is None:
-        root = request.url_root
+        root = req.url_root
         if len(_ROOTS) >= 64:
             _ROOTS.clear()  # a few roots recur; never grow with what clients send
         _ROOTS[key] = root

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any, Callable, Protocol
 
 import peewee
-from flask import Response, g
+from flask import Response
 
 from representations import Link, Resource
 
+from ..http.context import current_g
 from ..http.respond import negotiated_renderer, respond
 from ..http.urls import Urls, request_root
 from ..registry import Registry, current_registry
@@ -106,7 +107,7 @@ class Presenter:
 
 def current_presenter() -> Presenter:
     """This request's presenter (made on first use)."""
-    ctx = g._get_current_object()
+    ctx = current_g()
     presenter = ctx.get("presenter")
     if presenter is None:
         principal = ctx.get("principal")
@@ -119,7 +120,7 @@ def current_presenter() -> Presenter:
 
 def current_urls() -> Urls:
     """The URLs of this request's API root."""
-    ctx = g._get_current_object()
+    ctx = current_g()
     urls = ctx.get("urls")
     if urls is None:
         urls = ctx.urls = Urls(request_root())
