@@ -96,10 +96,13 @@ _OPEN: "weakref.WeakSet[peewee.Database]" = weakref.WeakSet()
 
 
 class _Keeper:
-    """Lives in a thread's local storage while the thread keeps a connection; when
-    the thread ends, its storage goes and this gives the connection back."""
+    """Lives in a thread's local storage while the thread keeps a connection. When the
+    thread ends its storage goes, and with it this keeper: no code runs then (a finaliser
+    run while a server's native thread is torn down can crash the process: granian's idle
+    threads did). The next thread that connects gives the dead thread's connection back
+    (:func:`_reclaim_orphans`), seeing the keeper gone through a weak reference."""
 
-    __slots__ = ("db", "conn", "checkout", "used")
+    __slots__ = ("db", "conn", "checkout", "used", "__weakref__")
 
     def __init__(self, db: peewee.Database, conn):
         self.db = weakref.ref(db)
@@ -108,16 +111,32 @@ class _Keeper:
         # The pool's record of this check-out: if the connection went back to the
         # pool and out again (to another thread), the record is a new one.
         self.checkout = getattr(db, "_in_use", {}).get(id(conn))
+        if self.checkout is not None:
+            _WATCHED.append((weakref.ref(self), self.db, conn, self.checkout))
 
-    def __del__(self):
-        db, conn = self.db(), self.conn
-        if db is None or conn is None or self.checkout is None:
+
+#: (keeper, database, connection, check-out) of each connection a thread keeps: once the
+#: keeper is gone (its thread ended), the connection goes back to its pool.
+_WATCHED: list = []
+_WATCHED_LOCK = threading.Lock()
+
+
+def _reclaim_orphans() -> None:
+    """Close the connections whose threads ended while keeping them (the pool forgets them)."""
+    with _WATCHED_LOCK:
+        orphans = [entry for entry in _WATCHED if entry[0]() is None]
+        if not orphans:
             return
+        _WATCHED[:] = [entry for entry in _WATCHED if entry[0]() is not None]
+    for _, db_ref, conn, checkout in orphans:
+        db = db_ref()
+        if db is None:
+            continue
         try:
             with db._pool_lock:
-                if db._in_use.get(id(conn)) is self.checkout:
-                    db._close(conn, close_conn=True)  # its thread is gone: the pool forgets it
-        except Exception:  # noqa: BLE001 - a finaliser must not raise
+                if db._in_use.get(id(conn)) is checkout:
+                    db._close(conn, close_conn=True)
+        except Exception:  # noqa: BLE001 - a connection that cannot even close is gone anyway
             pass
 
 
@@ -132,6 +151,7 @@ IDLE_CHECK_SECONDS = 5.0
 def keep_connection(db: peewee.Database) -> None:
     """Open this thread's connection, or go on with the one it kept from its last request."""
     if db.is_closed():
+        _reclaim_orphans()
         db.connect()
         keepers = _kept.__dict__.setdefault("keepers", {})
         previous = keepers.get(id(db))
@@ -224,6 +244,9 @@ def _forget_in_child() -> None:
             db._connections = []
             db._in_use = {}
         db._state.reset()
+    global _WATCHED_LOCK
+    _WATCHED_LOCK = threading.Lock()
+    _WATCHED.clear()
     keepers = getattr(_kept, "keepers", None)
     if keepers:
         for keeper in keepers.values():
