@@ -4,6 +4,7 @@ content negotiation, and one renderer per media type.
 It depends on neither the application nor the database: hand it a
 :class:`Resource` and a renderer, get bytes back.
 """
+from .hal_forms import HalFormsRenderer
 from .hal_json import HalJsonRenderer
 from .hal_xml import HalXmlRenderer
 from .html import HtmlRenderer
@@ -20,6 +21,7 @@ RENDERERS: list[Renderer] = [
     SirenRenderer(),
     PlainJsonRenderer(),
     HtmlRenderer(),
+    HalFormsRenderer(),
 ]
 
 
@@ -55,7 +57,7 @@ def renderer_for(accept: str | None) -> Renderer | None:
 
 __all__ = [
     "Action", "Curie", "Field", "Link", "PageContext", "Resource", "Renderer", "RENDERERS",
-    "HalJsonRenderer", "HalXmlRenderer", "HtmlRenderer", "PlainJsonRenderer",
+    "HalFormsRenderer", "HalJsonRenderer", "HalXmlRenderer", "HtmlRenderer", "PlainJsonRenderer",
     "SirenRenderer", "error_document", "parse_accept",
     "register", "renderer_for", "select", "supported_media_types",
 ]

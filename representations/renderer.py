@@ -19,6 +19,8 @@ class Renderer:
     charset: ClassVar[str | None] = None
     #: Whether documents of this type show actions (so they are worth building).
     shows_actions: ClassVar[bool] = False
+    #: Whether the items of a collection page show their own actions too.
+    shows_item_actions: ClassVar[bool] = False
 
     @property
     def content_type(self) -> str:

@@ -14,13 +14,16 @@ How our model maps onto it:
   has no curies.
 - A templated link (a URI template, which Siren has no notion of) stays in
   ``links`` marked ``"class": ["templated"]``, so a client that knows
-  templates can expand it and one that does not can recognise it.
+  templates can expand it and one that does not can recognise it; when a form
+  can expand it (every variable in a ``{?…}`` query expression), it is also
+  offered as a GET action named after its relation, whose fields are the
+  variables (:mod:`.templates`).
 - An action carries ``name``, ``title`` (when set), ``method``, ``href``,
   ``type`` and ``fields``, always. A field carries ``name``, ``title`` (when
-  set), ``type`` and ``value``. ``value`` is present when the field has one,
-  and always in a PUT or PATCH action, where it shows the current state, so
-  there ``null`` means "currently empty" (as in Foxy's update actions); in a
-  POST action a field without a value has no ``value`` key.
+  set), ``type``, and ``value`` only when it has one: in a PUT or PATCH action
+  the values are the current state, and a field that is currently empty has
+  no ``value`` (some clients would post ``null`` back as the text "null").
+- The items of a collection page carry their own actions.
 """
 from __future__ import annotations
 
@@ -29,9 +32,7 @@ from typing import Any
 from .encoding import dumps, json_properties, json_value
 from .model import Action, Field, Link, PageContext, Resource, embedded_of, links_of
 from .renderer import Renderer
-
-#: Methods whose form shows the resource's current values.
-UPDATE_METHODS = frozenset({"PUT", "PATCH"})
+from .templates import link_actions
 
 
 def link_object(rel: str, link: Link) -> dict[str, Any]:
@@ -44,13 +45,13 @@ def link_object(rel: str, link: Link) -> dict[str, Any]:
     return document
 
 
-def field_object(field: Field, show_value: bool) -> dict[str, Any]:
-    """One Siren field; ``show_value`` keeps ``value`` even when it is null."""
+def field_object(field: Field) -> dict[str, Any]:
+    """One Siren field; ``value`` only when the field has one."""
     document: dict[str, Any] = {"name": field.name}
     if field.title is not None:
         document["title"] = field.title
     document["type"] = field.type
-    if show_value or field.value is not None:
+    if field.value is not None:
         document["value"] = json_value(field.value)
     return document
 
@@ -62,8 +63,7 @@ def action_object(action: Action) -> dict[str, Any]:
     if action.title is not None:
         document["title"] = action.title
     document.update(method=method, href=action.href, type=action.type)
-    show_values = method in UPDATE_METHODS
-    document["fields"] = [field_object(field, show_values) for field in action.fields]
+    document["fields"] = [field_object(field) for field in action.fields]
     return document
 
 
@@ -72,6 +72,7 @@ class SirenRenderer(Renderer):
 
     media_type = "application/vnd.siren+json"
     shows_actions = True
+    shows_item_actions = True
 
     def render(self, resource: Resource, context: PageContext | None = None) -> bytes:
         return dumps(self.entity(resource))
@@ -97,7 +98,8 @@ class SirenRenderer(Renderer):
             for link_rel, links in resource.links.items()
             for link in links_of(links)
         ]
-        document["actions"] = [action_object(action) for action in resource.actions]
+        document["actions"] = [action_object(action)
+                               for action in (*resource.actions, *link_actions(resource))]
         return document
 
     def entities(self, resource: Resource, root: Resource) -> list[dict[str, Any]]:

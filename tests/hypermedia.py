@@ -15,7 +15,8 @@ HAL_XML = "application/hal+xml"
 SIREN = "application/vnd.siren+json"
 PLAIN = "application/json"
 HTML = "text/html"
-MEDIA_TYPES = [HAL, HAL_XML, SIREN, PLAIN, HTML]
+HAL_FORMS = "application/prs.hal-forms+json"
+MEDIA_TYPES = [HAL, HAL_XML, SIREN, PLAIN, HTML, HAL_FORMS]
 
 SIREN_SCHEMA = json.loads((pathlib.Path(__file__).parent / "schemas" / "siren.schema.json").read_text())
 
@@ -26,6 +27,13 @@ def well_formed(response) -> object:
     body = response.body
     if media_type in (HAL, PLAIN):
         return json.loads(body)
+    if media_type == HAL_FORMS:
+        document = json.loads(body)
+        for key, template in document.get("_templates", {}).items():
+            assert key and template["method"] in ("GET", "POST", "PUT", "PATCH", "DELETE"), template
+            for prop in template.get("properties", []):
+                assert prop["name"] and "value" not in prop or prop["value"] is not None, prop
+        return document
     if media_type == SIREN:
         document = json.loads(body)
         jsonschema.validate(document, SIREN_SCHEMA)
@@ -74,4 +82,5 @@ def siren_actions(document: dict) -> Iterable[dict]:
 
 
 def links_of(media_type: str, document) -> list[tuple[str, str]]:
-    return list({HAL: hal_links, HAL_XML: xml_links, SIREN: siren_links}[media_type](document))
+    return list({HAL: hal_links, HAL_FORMS: hal_links, HAL_XML: xml_links,
+                 SIREN: siren_links}[media_type](document))

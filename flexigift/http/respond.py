@@ -7,7 +7,7 @@ import representations
 from representations import Renderer, Resource, error_document
 
 from ..errors import ApiError, NotAcceptable
-from .conditional import conditional
+from .conditional import conditional, etag
 from .context import current_g, current_request
 from .urls import Urls, request_root
 
@@ -50,16 +50,20 @@ def with_curies(resource: Resource) -> Resource:
 
 
 def respond(resource: Resource, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Render ``resource`` for this request; a successful GET gets its ETag (and maybe a 304)."""
+    """Render ``resource`` for this request; a success gets its ETag (a GET maybe a 304)."""
     renderer = negotiated_renderer()
     body = renderer.render(with_curies(resource), current_g().get("page_context"))
     response = Response(body, status=status, headers=[("Vary", "Accept")], content_type=renderer.content_type)
     if headers:
         response.headers.update(headers)
-    if status == 200:
+    if status in (200, 201):
         req = current_request()
         if req.method in ("GET", "HEAD"):
             response = conditional(response, renderer, req)
+        else:
+            # A write's answer is the new state: its tag lets the client's next
+            # write carry If-Match without fetching the resource again.
+            response.set_etag(etag(body, renderer))
     return response
 
 

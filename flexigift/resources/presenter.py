@@ -35,11 +35,14 @@ class Presenter:
     """The representations one request builds, as its principal may see them."""
 
     def __init__(self, registry: Registry, urls: Urls, screen: Screen | None = None,
-                 with_actions: bool = True, visible: Callable[[str], Any] | None = None):
+                 with_actions: bool = True, visible: Callable[[str], Any] | None = None,
+                 with_item_actions: bool = False):
         self.registry = registry
         self.urls = urls
         self.screen = screen
         self.with_actions = with_actions
+        #: Whether the items of a collection page carry their actions (Siren's do).
+        self.with_item_actions = with_actions and with_item_actions
         #: kind → the condition rows must meet for the principal to see them (None: all).
         self.visible = visible or (lambda kind: None)
 
@@ -64,14 +67,15 @@ class Presenter:
     def items(self, endpoint, rows: list[peewee.Model], zoom: dict[str, dict],
               fields: list[str] | None = None) -> list[Resource]:
         """The items of a page, each embedding its zoomed relations (one query per relation)."""
-        items = self._items(endpoint, rows, zoom)
+        items = self._items(endpoint, rows, zoom, actions=self.with_item_actions)
         if fields is not None:
             for item in items:
                 item.properties = {name: item.properties[name] for name in fields if name in item.properties}
         return items
 
-    def _items(self, endpoint, rows: list[peewee.Model], tree: dict[str, dict]) -> list[Resource]:
-        items = [self.item(endpoint, row, actions=False) for row in rows]
+    def _items(self, endpoint, rows: list[peewee.Model], tree: dict[str, dict],
+               actions: bool = False) -> list[Resource]:
+        items = [self.item(endpoint, row, actions=actions) for row in rows]
         for name, children in tree.items():
             zoom = endpoint.zoomable[name]
             target = self.registry.endpoint(zoom.target)
@@ -110,9 +114,10 @@ def current_presenter() -> Presenter:
     ctx = current_g()
     presenter = ctx.get("presenter")
     if presenter is None:
-        principal = ctx.get("principal")
+        principal, renderer = ctx.get("principal"), negotiated_renderer()
         presenter = Presenter(current_registry(), current_urls(), ctx.get("screen"),
-                              with_actions=negotiated_renderer().shows_actions,
+                              with_actions=renderer.shows_actions,
+                              with_item_actions=renderer.shows_item_actions,
                               visible=principal.scope.where if principal is not None else None)
         ctx.presenter = presenter
     return presenter

@@ -14,7 +14,7 @@ import peewee
 from flask import Flask, Response, current_app, request
 from flask.views import MethodView
 
-from representations import Action, Resource
+from representations import Action, Link, Resource
 
 from ..auth.principal import Principal, current_principal
 from ..db import database
@@ -57,6 +57,7 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
     properties: dict[str, Any] = {"total_items": page.total, "returned_items": len(items),
                                   "limit": page_request.limit, "offset": page_request.offset}
     headers = {"Link": link_header(links)}
+    links["search"] = search_link(presenter.urls.here(), endpoint)
     if page.total is None:
         del properties["total_items"]
         if page.more_than is not None:
@@ -69,6 +70,19 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
         title=title or endpoint.title, actions=actions or [],
     )
     return presenter.respond(document, headers=headers)
+
+
+#: The query parameters every collection takes, besides its filters.
+PAGE_PARAMETERS = ("zoom", "order", "fields", "limit", "offset")
+
+
+def search_link(href: str, endpoint: Endpoint) -> Link:
+    """A URI template of the collection's query parameters, so a client can discover
+    its filters, zoom, order and paging from the API itself (``/rels`` says more:
+    the operators a filter takes, ``name:greaterthan=…``)."""
+    names = (*endpoint.filterable, *PAGE_PARAMETERS)
+    return Link(f"{href}{{?{','.join(names)}}}", f"Search {endpoint.title.lower()}: filters, zoom, order "
+                "and paging", True)
 
 
 def _check_readable(principal: Principal, endpoint: Endpoint, page_request: PageRequest) -> None:

@@ -5,6 +5,7 @@ import pytest
 
 from golden import assert_matches_golden, load_html, load_json, load_xml
 from representations import (
+    HalFormsRenderer,
     HalJsonRenderer,
     HalXmlRenderer,
     HtmlRenderer,
@@ -20,6 +21,7 @@ EXTENSIONS: dict[str, Renderer] = {
     "siren.json": SirenRenderer(),
     "json": PlainJsonRenderer(),
     "html": HtmlRenderer(),
+    "hal-forms.json": HalFormsRenderer(),
 }
 
 

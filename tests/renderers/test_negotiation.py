@@ -19,6 +19,7 @@ def test_renderers_in_server_order() -> None:
         "application/vnd.siren+json",
         "application/json",
         "text/html",
+        "application/prs.hal-forms+json",
     ]
 
 

@@ -124,14 +124,47 @@ def test_update_action_shows_every_current_value(gift_card: Resource) -> None:
     assert update["fields"][0] == {
         "name": "user_id", "title": "User", "type": "text", "value": "ada",
     }
-    values = {field["name"]: field["value"] for field in update["fields"]}
+    values = {field["name"]: field.get("value", "absent") for field in update["fields"]}
     assert values == {
         "user_id": "ada",
         "status": "active",
         "expiry_date": "2027-12-31",
         "rechargeable": True,
-        "recipient_email": None,
+        "recipient_email": "absent",  # currently empty: no value, never null
     }
+
+
+def test_no_field_carries_a_null_value(gift_card: Resource) -> None:
+    for action in rendered(gift_card)["actions"]:
+        assert all(field.get("value", "absent") is not None for field in action["fields"])
+
+
+def test_a_templated_query_link_is_also_a_get_action() -> None:
+    resource = Resource(kind="user", links={
+        "self": Link("/users/1"),
+        "fg:payment_options": Link("/users/1/payment_options{?product_id}", "Pay", templated=True),
+        "fg:parts": Link("/users/1/parts/{part}", "A part", templated=True),
+        "search": Link("/users?fixed=1{&name,limit}", "Search", templated=True),
+    })
+    actions = {action["name"]: action for action in rendered(resource)["actions"]}
+    assert set(actions) == {"payment_options", "search"}  # a path variable is no form field
+    assert actions["payment_options"] == {
+        "name": "payment_options", "title": "Pay", "method": "GET", "href": "/users/1/payment_options",
+        "type": "application/x-www-form-urlencoded",
+        "fields": [{"name": "product_id", "title": "Product ID", "type": "text"}],
+    }
+    assert actions["search"]["href"] == "/users"
+    assert actions["search"]["fields"] == [
+        {"name": "fixed", "type": "hidden", "value": "1"},
+        {"name": "name", "title": "Name", "type": "text"},
+        {"name": "limit", "title": "Limit", "type": "text"},
+    ]
+
+
+def test_a_templated_link_does_not_shadow_an_action_of_its_name() -> None:
+    resource = Resource(kind="user", links={"search": Link("/u{?q}", templated=True)},
+                        actions=[Action("search", "/s", "POST")])
+    assert [action["method"] for action in rendered(resource)["actions"]] == ["POST"]
 
 
 def test_create_action_omits_absent_values(gift_card: Resource) -> None:
