@@ -13,7 +13,8 @@ How our model maps onto it:
   has no name member: the key is the name, and ``title`` tells the default
   template apart).
 - A property carries ``name``, ``prompt`` (the field's title), ``type`` (an
-  HTML5 input type, as in the HTML forms), ``required``, ``maxLength``,
+  HTML5 input type, as in the HTML forms), ``required`` (never in a PATCH,
+  which changes only what it is sent), ``maxLength``,
   ``value`` when the field has one, and ``options`` (``inline``, at most one
   picked) for a field with a fixed set of values.
 - A templated link that a form can expand is offered as a GET template too
@@ -34,13 +35,13 @@ from .templates import link_actions
 BODY_TYPE = "application/json"
 
 
-def property_object(field: Field) -> dict[str, Any]:
-    """One HAL-FORMS property."""
+def property_object(field: Field, partial: bool = False) -> dict[str, Any]:
+    """One HAL-FORMS property; in a ``partial`` template (PATCH) nothing is required."""
     document: dict[str, Any] = {"name": field.name}
     if field.title is not None:
         document["prompt"] = field.title
     document["type"] = field.type
-    document["required"] = field.required
+    document["required"] = field.required and not partial
     if field.max_length is not None:
         document["maxLength"] = field.max_length
     if field.value is not None:
@@ -61,7 +62,7 @@ def template_object(action: Action) -> dict[str, Any]:
     document.update(method=method, target=action.href)
     if method != "GET":
         document["contentType"] = BODY_TYPE
-    document["properties"] = [property_object(field) for field in action.fields]
+    document["properties"] = [property_object(field, method == "PATCH") for field in action.fields]
     return document
 
 
