@@ -1,6 +1,7 @@
-"""The ``flexigift`` command: serve, init-db, demo-data, check-ledger and token."""
+"""The ``flexigift`` command: serve, init-db, demo-data, generate-codes, check-ledger and token."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -28,7 +29,22 @@ def _database(database_url: str | None):
     return db
 
 
-@click.group()
+#: The option every command that reads or writes the database takes.
+database_option = click.option(
+    "--database-url", envvar="DATABASE_URL", default=None, metavar="URL",
+    help="sqlite:///file.db (default sqlite:///flexigift.db) or postgresql://user@host:5432/db; "
+         "also from DATABASE_URL.")
+
+
+def progress_bar(length: int, label: str):
+    """A progress bar on standard error when it is a terminal; nothing when it is not
+    (piped or redirected), so scripts and logs stay quiet."""
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_percent=True, show_eta=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="flexigift")
 def main() -> None:
     """Flexigift: a hypermedia gift-card API."""
@@ -37,8 +53,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--database-url", envvar="DATABASE_URL", default=None,
-              help="sqlite:///file.db (default sqlite:///flexigift.db) or postgresql://…")
+@database_option
 @click.option("--auth/--no-auth", default=None,
               help="Require API tokens (default: off on a loopback address, on elsewhere).")
 @click.option("--workers", default=default_workers, show_default="the number of cores", type=click.IntRange(1),
@@ -68,7 +83,7 @@ def serve(host: str, port: int, database_url: str | None, auth: bool | None, wor
 
 
 @main.command("init-db")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def init_db(database_url: str | None) -> None:
     """Create the schema, or migrate it to this version."""
     config = _config(database_url)
@@ -77,7 +92,7 @@ def init_db(database_url: str | None) -> None:
 
 
 @main.command("demo-data")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def demo_data(database_url: str | None) -> None:
     """Load the users, cards and products the tutorials start from."""
     from .demo import NotEmpty, load_demo_data
@@ -91,8 +106,71 @@ def demo_data(database_url: str | None) -> None:
     click.echo(f"demo data loaded: {created}")
 
 
+@main.command("generate-codes")
+@click.argument("issuer_name", metavar="ISSUER")
+@click.option("--number", "number_of_codes", default=10, show_default=True, type=int,
+              help="How many cards to issue (at most 100,000 at a time).")
+@click.option("--length", default=6, show_default=True, type=int,
+              help="Characters in each code, the prefix included.")
+@click.option("--prefix", default="", help="What every code starts with (e.g. gap-).")
+@click.option("--balance", default="0", show_default=True,
+              help="Balance of each card in the issuer's currency (e.g. 25.00).")
+@click.option("--expiry-date", default=None, metavar="YYYY-MM-DD",
+              help="Default: from the issuer's expires_after (none: never expires).")
+@click.option("--single-use/--multi-use", default=False, show_default=True,
+              help="Whether a card can pay only once.")
+@click.option("--rechargeable/--not-rechargeable", default=True, show_default=True,
+              help="Whether a card can be reloaded.")
+@database_option
+def generate_codes(issuer_name: str, number_of_codes: int, length: int, prefix: str, balance: str,
+                   expiry_date: str | None, single_use: bool, rechargeable: bool,
+                   database_url: str | None) -> None:
+    """Issue cards with new random codes for ISSUER (its name) and print the codes, one
+    per line; all are issued or none. On a terminal a progress bar shows on standard
+    error."""
+    from marshmallow import ValidationError
+
+    from .action_schemas import GenerateCodesSchema
+    from .models import Issuer
+    from .services.issuing import KEEP, CardTerms, generate_cards
+    from .errors import ApiError
+    from .progress import reporting
+
+    body = {"number_of_codes": number_of_codes, "length": length, "prefix": prefix, "balance": balance,
+            "single_use": single_use, "rechargeable": rechargeable}
+    if expiry_date is not None:
+        body["expiry_date"] = expiry_date or None
+    try:
+        data = GenerateCodesSchema().load(body)
+    except ValidationError as error:
+        options = {"number_of_codes": "number"}
+        problems = "; ".join(
+            f"--{options.get(name, name).replace('_', '-')}: {' '.join(map(str, messages)).rstrip('.')}"
+            for name, messages in error.messages.items())
+        raise click.UsageError(problems) from None
+    terms = CardTerms(expiry_date=data.get("expiry_date", KEEP), balance=data["balance"],
+                      single_use=data["single_use"], rechargeable=data["rechargeable"],
+                      balance_max=data["balance_max"])
+    db = _database(database_url)
+    with db.connection_context(), acting_as(COMMAND_LINE):
+        issuer = Issuer.get_or_none(Issuer.name == issuer_name)
+        if issuer is None:
+            raise click.ClickException(f"there is no issuer named {issuer_name!r}")
+        # Each card is a row, and so is its issue entry in the ledger.
+        with progress_bar(2 * data["number_of_codes"], f"issuing {data['number_of_codes']:,} cards") as bar:
+            listener = bar.update if bar is not None else (lambda steps: None)
+            try:
+                with reporting(listener):
+                    codes = generate_cards(issuer, length=data["length"], count=data["number_of_codes"],
+                                           prefix=data["prefix"], terms=terms)
+            except ApiError as error:
+                raise click.ClickException(" ".join(e["message"] for e in error.errors())) from None
+    click.echo("\n".join(codes))
+    click.echo(f"{len(codes):,} cards issued by {issuer_name}", err=True)
+
+
 @main.command("check-ledger")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def check_ledger(database_url: str | None) -> None:
     """Check every card's ledger; list the cards at fault and exit 1 if there are any."""
     from .models import GiftCard
@@ -130,7 +208,7 @@ def _role(_ctx, _param, value: str):
 @click.option("--role", required=True, callback=_role,
               help="admin, issuer:<issuer name>, checkout or readonly.")
 @click.option("--name", default=None, help="Who or what uses it (default: the role).")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def token_create(role, name: str | None, database_url: str | None) -> None:
     """Make a token; print it once (only its hash is kept)."""
     from .auth import tokens
@@ -147,7 +225,7 @@ def token_create(role, name: str | None, database_url: str | None) -> None:
 
 
 @token.command("list")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def token_list(database_url: str | None) -> None:
     """Every token: id, name, role, created, last used, revoked (never the secret)."""
     from .auth import tokens
@@ -168,7 +246,7 @@ def _when(moment) -> str:
 
 @token.command("revoke")
 @click.argument("token_id_or_name")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def token_revoke(token_id_or_name: str, database_url: str | None) -> None:
     """Revoke a token (by id, or by its name when one active token has it); at once, everywhere."""
     from .auth import tokens

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 import peewee
 
 from ..db import database
+from ..progress import advance
 
 #: Parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
 CHUNK_PARAMETERS = 30_000
@@ -41,6 +42,7 @@ def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field], rows:
         cursor = database.execute_sql(sql, _flatten(chunk))
         if returning:
             returned.extend(cursor.fetchall())
+        advance(len(chunk))
     return returned
 
 
