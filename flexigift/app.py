@@ -19,7 +19,8 @@ from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadToo
 from .http.conditional import KEYS
 from .http.context import current_g, current_request
 from .http.method_override import MethodOverride
-from .http.respond import Response, error_response, negotiated_renderer
+from .http.respond import (Response, error_response, negotiated_renderer, see_other_after_form,
+                           without_blank_fields)
 from .http.urls import Urls, request_root
 from .migrations import migrate
 from .models import GiftCard, Product
@@ -29,6 +30,7 @@ from .resources.history import ChangeEndpoint, register_history
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
 from .resources.issuing import register_issuing
+from .resources.forms import retry_action
 from .resources.lookup import register_lookup
 from .resources.money import register_money
 from .resources.options import options_response
@@ -102,6 +104,9 @@ def create_app(config: Config | None = None) -> Flask:
         req, ctx = current_request(), current_g()
         guard.check_host(req, ctx)  # before anything reads the Host
         _refuse_an_undecodable_query_string(req)
+        cleaned = without_blank_fields(req)
+        if cleaned is not None:
+            return cleaned
         renderer = negotiated_renderer()  # a 406 before any work, never after a write
         answer = guard.before(req, ctx, renderer)
         if answer is not None:
@@ -112,6 +117,10 @@ def create_app(config: Config | None = None) -> Flask:
             principal = ctx.principal
             return options_response(app, lambda method: principal.may(request.endpoint, method))
         return None
+
+    @app.after_request
+    def _post_redirect_get(response):
+        return see_other_after_form(response)
 
     _register_routes(app)
     _register_error_handlers(app)
@@ -161,7 +170,8 @@ def _register_error_handlers(app: Flask) -> None:
         if error.status == 401 and config.auth:
             error.links.setdefault("fg:sign_in", _sign_in_link())
         curie = Urls(request_root()).curie() if g.get("host_checked") else None
-        return error_response(error, curie)
+        retry = retry_action(error.errors()) if error.status in (400, 409, 422) else None
+        return error_response(error, curie, actions=[retry] if retry is not None else None)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

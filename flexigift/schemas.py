@@ -109,7 +109,7 @@ class GiftCardSchema(ResourceSchema):
     status = fields.String(
         validate=validate.OneOf(["active", "disabled"], error="Must be active or disabled; "
                                 "redeemed and expired are set by the service."),
-        metadata={"title": "Status", "options": ("active", "disabled")},
+        metadata={"title": "Status", "options": ("active", "disabled"), "default": "active"},
     )
     single_use = fields.Boolean(load_default=False, metadata={"title": "Single use", "input": "checkbox"})
     rechargeable = fields.Boolean(load_default=True, metadata={"title": "Rechargeable", "input": "checkbox"})

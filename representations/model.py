@@ -44,6 +44,8 @@ class Field:
     max_length: int | None = None
     options: tuple[str, ...] = ()
     description: str | None = None
+    #: What was wrong with the value last sent (a form shown again after a 422).
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 ACCEPTED_TYPES = (*JSON_TYPES, FORM_TYPE)
 NUL = "\x00"
 #: Form fields that steer the request rather than carry data.
-FORM_CONTROLS = frozenset({"_method", "_csrf"})
+FORM_CONTROLS = frozenset({"_method", "_csrf", "_confirm"})
 
 
 def read_body(mimetype: str, raw: bytes, form: MultiDict | None = None) -> tuple[dict[str, Any], bool]:

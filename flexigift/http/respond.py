@@ -1,6 +1,8 @@
 """Turning an internal representation into a response, in the negotiated type."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Response as FlaskResponse, g
 
 import representations
@@ -25,12 +27,36 @@ class Response(FlaskResponse):
         return super().get_wsgi_headers(environ)
 
 
+#: ``?format=<name>``: a media type a link can ask for (a browser cannot set Accept).
+FORMATS = {
+    "hal": "application/hal+json", "xml": "application/hal+xml", "siren": "application/vnd.siren+json",
+    "json": "application/json", "html": "text/html", "hal-forms": "application/prs.hal-forms+json",
+}
+FORMAT_PARAMETER = "format"
+
+
+def _format_asked(environ) -> str | None:
+    """The media type ``?format=`` names, when the query string has one."""
+    query = environ.get("QUERY_STRING", "")
+    if "format=" not in query:
+        return None
+    values = current_request().args.getlist(FORMAT_PARAMETER)
+    if not values:
+        return None
+    if len(values) > 1 or (values[0] not in FORMATS and values[0] not in FORMATS.values()):
+        raise NotAcceptable(
+            f"Query parameter format must be given once, as one of {', '.join(FORMATS)} "
+            "(or a media type we make); without it the Accept header decides.", FORMAT_PARAMETER)
+    return FORMATS.get(values[0], values[0])
+
+
 def negotiated_renderer() -> Renderer:
-    """The renderer this request's Accept header asks for (406 when there is none)."""
+    """The renderer ``?format=`` or else the Accept header asks for (406 when there is none)."""
     ctx = current_g()
     renderer = ctx.get("renderer")
     if renderer is None:
-        accept = current_request().environ.get("HTTP_ACCEPT")
+        environ = current_request().environ
+        accept = _format_asked(environ) or environ.get("HTTP_ACCEPT")
         renderer = representations.renderer_for(accept)
         if renderer is None:
             supported = ", ".join(representations.supported_media_types())
@@ -76,14 +102,17 @@ def empty(status: int = 204, headers: dict[str, str] | None = None) -> Response:
     return response
 
 
-def error_response(error: ApiError, curie=None) -> Response:
-    """Render an error; if the client accepts nothing we make, use the default type."""
+def error_response(error: ApiError, curie=None, actions=None) -> Response:
+    """Render an error; if the client accepts nothing we make, use the default type.
+    ``actions`` (the refused form, filled in again) show where actions are shown."""
     try:
         renderer = negotiated_renderer()
     except NotAcceptable:
         renderer = representations.RENDERERS[0]
     document = error_document(error.errors())
     document.links.update(error.links)
+    if actions and renderer.media_type == "text/html":
+        document.actions = list(actions)
     if curie is not None:
         document.curies = (curie,)
     response = Response(renderer.render(document, g.get("page_context")), status=error.status,
@@ -91,3 +120,57 @@ def error_response(error: ApiError, curie=None) -> Response:
     response.headers["Vary"] = "Accept"
     response.headers.update(error.headers)
     return response
+
+
+#: The bodies a browser's form sends.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def see_other_after_form(response: Response) -> Response:
+    """Post/Redirect/Get: a browser's successful form post is answered 303 See Other,
+    to the new resource (a create or an action), the changed one (PUT, PATCH) or its
+    collection (DELETE), so reloading the page shows it instead of posting again.
+    Clients that negotiate any other type than HTML get the answer itself."""
+    if response.status_code not in (200, 201, 204):
+        return response
+    ctx, req = current_g(), current_request()
+    renderer = ctx.get("renderer")
+    if renderer is None or renderer.media_type != "text/html" or req.mimetype not in FORM_TYPES:
+        return response
+    if req.method != "POST" and req.environ.get("flexigift.method_override") != "form":
+        return response
+    here = Urls(request_root()).here()
+    if response.status_code == 201 and response.headers.get("Location"):
+        target = response.headers["Location"]
+    elif response.status_code == 200 and req.method in ("PUT", "PATCH"):
+        target = here
+    elif response.status_code == 204 and req.method == "DELETE":
+        target = here.rstrip("/").rpartition("/")[0] or here
+    else:
+        return response
+    redirect = Response(status=303, headers=[("Location", target), ("Vary", "Accept")])
+    del redirect.headers["Content-Type"]
+    for name in ("Set-Cookie", "Cache-Control"):
+        for value in response.headers.getlist(name):
+            redirect.headers.add(name, value)
+    return redirect
+
+
+#: What a GET form of our HTML pages adds to its fields: a browser sends every field,
+#: blank ones too, and an empty query parameter is an error; this says "blank means
+#: not given".
+BLANK_MARKER = ("_blank", "omit")
+
+
+def without_blank_fields(req) -> Response | None:
+    """For a GET form's query (marked by :data:`BLANK_MARKER`), 303 See Other to the same
+    URL without the blank fields and the marker, so the address shows the query as
+    written; ``None`` for any other request."""
+    if req.method not in ("GET", "HEAD") or "_blank=omit" not in req.environ.get("QUERY_STRING", ""):
+        return None
+    kept = [(name, value) for name, value in req.args.items(multi=True)
+            if value != "" and (name, value) != BLANK_MARKER]
+    target = Urls(request_root()).here() + (f"?{urlencode(kept)}" if kept else "")
+    redirect = Response(status=303, headers=[("Location", target), ("Vary", "Accept")])
+    del redirect.headers["Content-Type"]
+    return redirect

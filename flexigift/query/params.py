@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest
 
-RESERVED = ("limit", "offset", "order", "fields", "zoom", "after", "before")
+RESERVED = ("limit", "offset", "order", "fields", "zoom", "after", "before", "format")
 OPERATORS = ("not", "in", "lessthan", "lessthanorequal", "greaterthan", "greaterthanorequal", "isdefined")
 MAX_ZOOM_DEPTH = 3
 MAX_OFFSET = 2**63 - 1  # the largest OFFSET SQLite and PostgreSQL accept (a 500 beyond it)

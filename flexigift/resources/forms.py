@@ -10,11 +10,14 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
-from representations import Field
+from representations import Action, Field
 
 from ..errors import ValidationFailed
+from ..http.context import current_g, current_request
+from ..money import to_number
+from ..schemas import Money
 
 _INPUT_TYPES = {
     fields.Integer: "number",
@@ -74,11 +77,23 @@ def _blank_fields(schema: Schema) -> tuple[Field, ...]:
             max_length=field.metadata.get("max_length") or _max_length(field),
             options=tuple(field.metadata.get("options", ())) or _choices(field),
             description=field.metadata.get("description"),
+            value=_default(field),
         )
         for name, field in schema.fields.items() if not field.dump_only
     )
     _BLANK[id(schema)] = (schema, described)
     return described
+
+
+def _default(field: fields.Field) -> Any:
+    """What a blank form field starts with: the value the schema takes when the field is
+    not sent (so a select shows the default chosen), when it is a plain one."""
+    default = field.metadata.get("default", field.load_default)  # metadata: what the service defaults to
+    if default is missing or default is None or callable(default) or isinstance(default, (dict, list)):
+        return None
+    if isinstance(field, Money) and isinstance(default, int):
+        return to_number(default)
+    return default
 
 
 def _max_length(field: fields.Field) -> int | None:
@@ -139,3 +154,32 @@ def _json_text(name: str, text: str) -> Any:
         return json.loads(text, parse_float=decimal.Decimal)
     except (ValueError, RecursionError) as error:
         raise ValidationFailed.single(name, f"Must be a JSON object: {error}.") from None
+
+
+def remember_form(schema: Schema, typed: dict[str, Any]) -> None:
+    """Keep what a person typed into a form, to show the form again if it is refused."""
+    current_g().submitted_form = (schema, typed)
+
+
+def retry_action(errors: list[dict[str, Any]]) -> Action | None:
+    """The form a refused form post came from, filled in with what was typed and each
+    field's error beside it (``None`` when the request was not a form post)."""
+    submitted = current_g().get("submitted_form")
+    if submitted is None:
+        return None
+    schema, typed = submitted
+    messages: dict[str, list[str]] = {}
+    for entry in errors:
+        field = entry.get("field")
+        if field is not None:
+            name = str(field).split(".")[0]
+            messages.setdefault(name, []).append(str(entry.get("message", "")).removeprefix(f"{field}: "))
+    fields = tuple(
+        replace(field, value=_form_value(typed[field.name]) if field.name in typed else field.value,
+                error=" ".join(messages[field.name]) if field.name in messages else None)
+        for field in _blank_fields(schema)
+    )
+    request = current_request()
+    # The URL the form was posted to (path-absolute: the page is the answer to that post).
+    href = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    return Action("retry", href, request.method, "Correct and send again", fields=fields)

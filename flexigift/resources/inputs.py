@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError
 from ..errors import BadRequest, ValidationFailed
 from ..http.bodies import read_body
 from ..services.idempotency import HEADER, MAX_KEY_LENGTH
-from .forms import from_form
+from .forms import from_form, remember_form
 
 _KEY = re.compile(r"[\x21-\x7e]+")
 
@@ -26,7 +26,10 @@ def request_body() -> tuple[dict[str, Any], bool]:
 def write_body(schema: Schema) -> dict[str, Any]:
     """The body of a create or change: as sent, or an HTML form read in ``schema``'s terms."""
     body, is_form = request_body()
-    return from_form(body, schema) if is_form else body
+    if not is_form:
+        return body
+    remember_form(schema, body)
+    return from_form(body, schema)
 
 
 def action_body(schema: Schema) -> tuple[dict[str, Any], Any]:
@@ -35,6 +38,7 @@ def action_body(schema: Schema) -> tuple[dict[str, Any], Any]:
     links = body.pop("_links", None)
     body.pop("_embedded", None)
     if is_form:
+        remember_form(schema, body)
         body = from_form(body, schema)
     try:
         return schema.load(body), links
