@@ -30,6 +30,7 @@ from .resources.history import ChangeEndpoint, register_history
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
 from .resources.issuing import register_issuing
+from .resources.descriptions import register_descriptions
 from .resources.forms import retry_action
 from .resources.lookup import register_lookup
 from .resources.money import register_money
@@ -158,6 +159,7 @@ def _register_routes(app: Flask) -> None:
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)
+    register_descriptions(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,7 +1,8 @@
-"""The ``flexigift`` command: serve, init-db, demo-data, generate-codes, check-ledger and token."""
+"""The ``flexigift`` command: serve, init-db, demo-data, generate-codes, export, check-ledger and token."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 
@@ -167,6 +168,59 @@ def generate_codes(issuer_name: str, number_of_codes: int, length: int, prefix: 
                 raise click.ClickException(" ".join(e["message"] for e in error.errors())) from None
     click.echo("\n".join(codes))
     click.echo(f"{len(codes):,} cards issued by {issuer_name}", err=True)
+
+
+@main.group()
+def export() -> None:
+    """Describe the API for tools: an OpenAPI 3.1 document or a Postman collection."""
+
+
+def _describe(build, output: str | None) -> None:
+    """Write the document ``build`` makes of an application (on a scratch database: the
+    description depends on the code, not on any data)."""
+    import dataclasses
+    import tempfile
+
+    from .app import create_app
+
+    with tempfile.TemporaryDirectory() as scratch:
+        config = dataclasses.replace(_config(None), database_url=f"sqlite:///{scratch}/describe.db")
+        app = create_app(config)
+        document = build(app)
+        app.extensions["flexigift_db"].close_all()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output in (None, "-"):
+        click.echo(text, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8") as target:
+            target.write(text)
+        click.echo(f"wrote {output}", err=True)
+
+
+_output_option = click.option("-o", "--output", default=None, metavar="FILE",
+                              help="Where to write it (default: standard output).")
+_base_url_option = click.option("--base-url", default="http://localhost:3000", show_default=True,
+                                help="The API's root URL the document names.")
+
+
+@export.command("openapi")
+@_output_option
+@_base_url_option
+def export_openapi(output: str | None, base_url: str) -> None:
+    """The OpenAPI 3.1 document, made from the routes and schemas (also GET /openapi.json)."""
+    from .openapi import openapi_document
+
+    _describe(lambda app: openapi_document(app, base_url.rstrip("/")), output)
+
+
+@export.command("postman")
+@_output_option
+@_base_url_option
+def export_postman(output: str | None, base_url: str) -> None:
+    """A Postman Collection v2.1 of the tutorials' flow (also GET /postman.json)."""
+    from .postman import postman_collection
+
+    _describe(lambda app: postman_collection(base_url.rstrip("/")), output)
 
 
 @main.command("check-ledger")

@@ -55,7 +55,25 @@ def _default(value: Any) -> Any:
 def dumps(document: Any, pretty: bool = False) -> bytes:
     """Encode ``document`` (already passed through :func:`json_value`) as UTF-8 JSON."""
     options = _OPTIONS | (orjson.OPT_INDENT_2 if pretty else 0)
-    return orjson.dumps(document, default=_default, option=options)
+    try:
+        return orjson.dumps(document, default=_default, option=options)
+    except TypeError:
+        # orjson refuses integers beyond 64 bits (metadata may hold any JSON number):
+        # such a document is encoded again with those written from their digits.
+        return orjson.dumps(_big_integers_as_text(document), default=_default, option=options)
+
+
+_INT64 = range(-(2**63), 2**64)
+
+
+def _big_integers_as_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {key: _big_integers_as_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_big_integers_as_text(item) for item in value]
+    return value
 
 
 def text(value: Any) -> str:

@@ -29,6 +29,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("rels_index", "GET"): ALL,
     ("rel_page", "GET"): ALL,
     ("static", "GET"): PUBLIC,
+    ("public_openapi", "GET"): PUBLIC,
+    ("public_postman", "GET"): PUBLIC,
     ("sign_in", "GET"): PUBLIC,
     ("sign_in", "POST"): PUBLIC,
     ("sign_out", "POST"): ALL,

@@ -59,7 +59,7 @@ def _roles(*groups: set[str]) -> frozenset[str]:
 
 
 #: Routes anyone may use, without a token (signing in, the stylesheet).
-PUBLIC = frozenset({"sign_in", "static"})
+PUBLIC = frozenset({"sign_in", "static", "public_openapi", "public_postman"})
 
 #: route → method → the roles that may use it. A route or method missing here is
 #: refused to everyone but an admin… and a test fails, so none can be forgotten.

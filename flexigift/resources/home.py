@@ -17,6 +17,8 @@ def home() -> Response:
     for name, title in current_registry().home_links:
         links[f"fg:{name}"] = Link(urls.collection(name), title)
     links["fg:rels"] = Link(urls.collection("rels"), "Link relations (documentation)")
+    links["service-desc"] = Link(urls.collection("openapi.json"), "OpenAPI 3.1 description of this API")
+    links["fg:postman"] = Link(urls.collection("postman.json"), "Postman collection of this API")
     document = Resource(
         kind="api_home", rel="fg:home", title="Flexigift API",
         properties={
