@@ -211,3 +211,44 @@ class Custom(Filterable):
 
     def is_defined(self, defined: bool) -> Expression:
         raise BadRequest("isdefined does not apply to this property.", None, logref="bad_filter")
+
+
+def derived_filters(schema, model: type[peewee.Model], **declared: Filterable | None) -> dict[str, Filterable]:
+    """What a collection can be filtered and ordered by, derived from the one description
+    of its resource: each field of its marshmallow ``schema`` stored in a column of
+    ``model`` under the same name filters by that column, as the field's type says
+    (Money, Integer, Boolean, Date, DateTime, text). ``declared`` adds what cannot be
+    derived (a property read from another table, a computed one) or, set to ``None``,
+    takes a field out. Objects and lists are not filterable."""
+    from marshmallow import fields as ma
+
+    from ..schemas import Money as MoneyField
+
+    filters: dict[str, Filterable] = {}
+    for name, field in schema.fields.items():
+        if name in declared:
+            if declared[name] is not None:
+                filters[name] = declared[name]
+            continue
+        column = model._meta.fields.get(name)
+        if column is None or isinstance(column, peewee.ForeignKeyField):
+            continue
+        if isinstance(field, MoneyField):
+            filters[name] = Money(column)
+        elif isinstance(field, ma.Boolean):
+            filters[name] = Boolean(column)
+        elif isinstance(field, ma.DateTime):
+            filters[name] = DateTime(column)
+        elif isinstance(field, ma.Date):
+            filters[name] = Date(column)
+        elif isinstance(field, ma.Integer):
+            filters[name] = Integer(column)
+        elif isinstance(field, (ma.String, ma.Raw)) and not isinstance(field, (ma.Dict, ma.List)):
+            filters[name] = Text(column)
+    for name, filterable in declared.items():
+        if filterable is not None and name not in filters:
+            filters[name] = filterable
+    # What every resource has (its id and times) last, as its representation shows them.
+    last = [name for name in ("id", "date_created", "date_modified") if name in filters]
+    return {**{name: value for name, value in filters.items() if name not in last},
+            **{name: filters[name] for name in last}}

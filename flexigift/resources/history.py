@@ -58,15 +58,11 @@ class ChangeEndpoint(Endpoint):
     name, kind, title = "changes", "change", "Changes"
     model = Change
     schema = ChangeSchema()
-    filterable = {
-        "resource": q.Text(Change.resource),
-        "resource_id": q.Integer(Change.resource_id),
-        "action": q.Text(Change.action),
-        "actor_name": q.Text(Change.actor_name),
-        "actor_role": q.Text(Change.actor_role),
-        "id": q.Integer(Change.id),
-        "date_created": q.DateTime(Change.date_created),
-    }
+    # Derived from the schema's fields on the model's columns; declared: the actor's
+    # columns (the property ``actor`` is an object).
+    filterable = q.derived_filters(schema, Change, actor_name=q.Text(Change.actor_name),
+                                   actor_role=q.Text(Change.actor_role),
+                                   date_modified=q.DateTime(Change.date_created))  # never modified
 
     def item_title(self, change: Change) -> str:
         return f"{change.action} {change.resource} {change.resource_id}"

@@ -25,15 +25,13 @@ class IssuerEndpoint(Endpoint):
     name, kind, title = "issuers", "issuer", "Issuers"
     model = Issuer
     schema = IssuerSchema()
-    filterable = {
-        "name": q.Text(Issuer.name),
-        "currency_code": q.Text(Issuer.currency_code),
-        "expires_after": q.Text(Issuer.expires_after, orderable=False),
-        "product_code_restrictions": q.Text(Issuer.product_code_restrictions, orderable=False),
-        "id": q.Integer(Issuer.id),
-        "date_created": q.DateTime(Issuer.date_created),
-        "date_modified": q.DateTime(Issuer.date_modified),
-    }
+    # Derived from the schema's fields on the model's columns; declared: the rules, which
+    # filter but do not order.
+    filterable = q.derived_filters(
+        schema, Issuer,
+        expires_after=q.Text(Issuer.expires_after, orderable=False),
+        product_code_restrictions=q.Text(Issuer.product_code_restrictions, orderable=False),
+    )
     zoomable = {
         "gift_cards": Zoom("gift_cards", "gift_cards", GiftCard.issuer, many=True),
         "products": Zoom("products", "products", Product.issuer, many=True),

@@ -23,16 +23,9 @@ class ProductEndpoint(Endpoint):
     name, kind, title = "products", "product", "Products"
     model = Product
     schema = ProductSchema()
-    filterable = {
-        "product_id": q.Text(Product.product_id),
-        "name": q.Text(Product.name),
-        "price": q.Money(Product.price),
-        "eligible_issuer": q.Text(Issuer.name),
-        "currency_code": q.Text(Issuer.currency_code),
-        "id": q.Integer(Product.id),
-        "date_created": q.DateTime(Product.date_created),
-        "date_modified": q.DateTime(Product.date_modified),
-    }
+    # Derived from the schema's fields on the model's columns; declared: what lives elsewhere.
+    filterable = q.derived_filters(schema, Product, eligible_issuer=q.Text(Issuer.name),
+                                   currency_code=q.Text(Issuer.currency_code))
     zoomable = {"issuer": Zoom("issuer", "issuers", Product.issuer, many=False)}
 
     def item_title(self, product: Product) -> str:

@@ -20,6 +20,7 @@ from ..action_schemas import RefundSchema
 from ..http.urls import Urls
 from ..models import GiftCard, Transaction
 from ..money import to_number
+from ..schemas import Money
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..registry import Relation, registry_of
@@ -39,8 +40,8 @@ class TransactionSchema(Schema):
     """A ledger entry; every field is read only."""
 
     kind = fields.String(dump_only=True, metadata={"options": KINDS})
-    amount = fields.Raw(dump_only=True)
-    balance_after = fields.Raw(dump_only=True)
+    amount = Money(dump_only=True, metadata={"description": "negative for a debit"})
+    balance_after = Money(dump_only=True)
     currency_code = fields.String(dump_only=True)
     order_reference = fields.String(dump_only=True)
     idempotency_key = fields.String(dump_only=True)
@@ -56,18 +57,15 @@ class TransactionEndpoint(Endpoint):
     name, kind, title = "transactions", "transaction", "Transactions"
     model = Transaction
     schema = TransactionSchema()
-    filterable = {
-        "kind": q.Text(Transaction.kind),
-        "amount": q.Money(Transaction.amount),
-        "balance_after": q.Money(Transaction.balance_after),
-        "currency_code": q.Text(GiftCard.currency_code),
-        "order_reference": q.Text(Transaction.order_reference),
-        "idempotency_key": q.Text(Transaction.idempotency_key),
-        "actor_name": q.Text(Transaction.actor_name),
-        "actor_role": q.Text(Transaction.actor_role),
-        "id": q.Integer(Transaction.id),
-        "date_created": q.DateTime(Transaction.date_created),
-    }
+    # Derived from the schema's fields on the model's columns; declared: the card's
+    # currency and the actor's columns (the property ``actor`` is an object).
+    filterable = q.derived_filters(
+        schema, Transaction,
+        currency_code=q.Text(GiftCard.currency_code),
+        actor_name=q.Text(Transaction.actor_name),
+        actor_role=q.Text(Transaction.actor_role),
+        date_modified=q.DateTime(Transaction.date_created),  # an entry is never modified
+    )
     zoomable = {
         "gift_card": Zoom("gift_card", "gift_cards", Transaction.gift_card, many=False),
         "product": Zoom("product", "products", Transaction.product, many=False),

@@ -29,19 +29,14 @@ class UserEndpoint(Endpoint):
     model = User
     schema = UserSchema()
     code_properties = ("gift_cards",)
-    filterable = {
-        "user_id": q.Text(User.user_id),
-        "amazon_id": q.Text(User.amazon_id),
-        "name": q.Text(User.name),
-        "email": q.Text(User.email),
-        "gift_cards": q.Custom(
+    # Derived from the schema's fields on the model's columns; declared: what lives elsewhere.
+    filterable = q.derived_filters(
+        schema, User,
+        gift_cards=q.Custom(
             build=lambda op, card_id: _has_card(card_id) if op == "eq" else ~_has_card(card_id),
             parse_value=lambda text, parameter: text,
         ),
-        "id": q.Integer(User.id),
-        "date_created": q.DateTime(User.date_created),
-        "date_modified": q.DateTime(User.date_modified),
-    }
+    )
     zoomable = {"gift_cards": Zoom("gift_cards", "gift_cards", GiftCard.user, many=True)}
 
     def lookup(self, id: int, for_update: bool = False) -> User:
