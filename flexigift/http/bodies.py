@@ -60,6 +60,24 @@ def _reject_constant(name: str) -> Any:
     raise _Constant(name)
 
 
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is refused (parsers disagree on which one wins)."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return value
+
+
 def _whole_number(digits: str) -> int | decimal.Decimal:
     # Python refuses to make an int of more than 4300 digits; such a number is still
     # JSON, so keep it (exactly) and let validation say it is out of range.
@@ -73,9 +91,12 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text, parse_float=decimal.Decimal, parse_int=_whole_number,
-                           parse_constant=_reject_constant)
+                           parse_constant=_reject_constant, object_pairs_hook=_object)
     except json.JSONDecodeError as error:
         raise BadRequest(_describe(error), logref="malformed_json") from None
+    except _RepeatedKey as error:
+        raise BadRequest(f"Malformed JSON: the key {error.key!r} appears more than once in one object; "
+                         "which one was meant cannot be known.", error.key, logref="malformed_json") from None
     except _Constant as error:
         raise BadRequest(_describe_constant(text, error.name), logref="malformed_json") from None
     except (ValueError, RecursionError) as error:
@@ -110,7 +131,7 @@ def _describe(error: json.JSONDecodeError) -> str:
     """Say what is wrong and where, naming a trailing comma when that is the fault."""
     text, position = error.doc, error.pos
     before = text[:position].rstrip()
-    if before.endswith(",") and text[position:position + 1] in "}]":
+    if before.endswith(",") and text[position:position + 1] in ("}", "]"):  # not "": the text may end there
         comma = len(before) - 1
         closer = "object" if text[position] == "}" else "array"
         return (

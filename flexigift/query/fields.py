@@ -154,17 +154,20 @@ class DateTime(Filterable):
     type_name = "datetime"
 
     def parse(self, text: str, parameter: str) -> tuple[datetime.datetime, datetime.datetime]:
+        expected = "a date or an ISO 8601 time like 2026-01-31T12:00:00+00:00"
         try:
             if len(text) == 10:
                 day = datetime.date.fromisoformat(text)
                 start = datetime.datetime.combine(day, datetime.time())
                 return start, start + datetime.timedelta(days=1)
             moment = datetime.datetime.fromisoformat(text.replace(" ", "+"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            return moment, moment + datetime.timedelta(seconds=1)
         except ValueError:
-            raise self._bad(parameter, text, "a date or an ISO 8601 time like 2026-01-31T12:00:00+00:00") from None
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return moment, moment + datetime.timedelta(seconds=1)
+            raise self._bad(parameter, text, expected) from None
+        except OverflowError:  # the last moment of year 9999 has no moment after it
+            raise self._bad(parameter, text, f"{expected}, before 9999-12-31T23:59:59") from None
 
     def compare(self, op: str, value) -> Expression:
         start, end = value

@@ -4,8 +4,6 @@ validation, and what a form sends back is read here into the schema's terms.
 """
 from __future__ import annotations
 
-import decimal
-import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -14,7 +12,8 @@ from marshmallow import Schema, fields, missing, validate
 
 from representations import Action, Field
 
-from ..errors import ValidationFailed
+from ..errors import BadRequest, ValidationFailed
+from ..http.bodies import parse_json_object
 from ..http.context import current_g, current_request
 from ..money import to_number
 from ..schemas import Money
@@ -150,10 +149,11 @@ def from_form(body: dict[str, Any], schema: Schema) -> dict[str, Any]:
 
 
 def _json_text(name: str, text: str) -> Any:
+    """A form box holding a JSON object, read as strictly as a JSON body is."""
     try:
-        return json.loads(text, parse_float=decimal.Decimal)
-    except (ValueError, RecursionError) as error:
-        raise ValidationFailed.single(name, f"Must be a JSON object: {error}.") from None
+        return parse_json_object(text.encode())
+    except BadRequest as error:
+        raise ValidationFailed.single(name, f"Must be a JSON object: {error.message}") from None
 
 
 def remember_form(schema: Schema, typed: dict[str, Any]) -> None:
