@@ -26,6 +26,7 @@ from .models import GiftCard, Product
 from .registry import install
 from .resources.gift_cards import GiftCardEndpoint
 from .resources.history import ChangeEndpoint, register_history
+from .resources.events import register_events
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
 from .resources.issuing import register_issuing
@@ -149,6 +150,7 @@ def _register_routes(app: Flask) -> None:
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)
+    register_events(app, (*endpoints, registry.endpoint("transactions")))
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -82,6 +82,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("transaction_refund", "POST"): roles(A, C),
     ("changes_collection", "GET"): roles(A, R),
     ("changes_item", "GET"): ALL,
+    ("events_collection", "GET"): roles(A, I),
+    ("events_item", "GET"): roles(A, I),
 }
 
 #: Which row of the world a route's ``id`` names (one every allowed role can see).
@@ -122,6 +124,8 @@ class Cell:
             return url
         if self.route == "changes_item":
             return url.replace("<int:id>", str(self._change_of_the_kohls_card()))
+        if self.route == "events_item":
+            return url.replace("<int:id>", str(self._event_of_the_kohls_card()))
         if self.method == "DELETE":
             return url.replace("<int:id>", str(self._doomed(url.split("/")[1])))
         return url.replace("<int:id>", str(self.world[TARGETS[url.split("/")[1]]]))
@@ -129,6 +133,11 @@ class Cell:
     def _change_of_the_kohls_card(self) -> int:
         history = self.admin.get(f"/gift_cards/{self.world['kohls_card']}/history", status=200).json
         return history[0]["id"]
+
+    def _event_of_the_kohls_card(self) -> int:
+        found = self.admin.get(f"/events?resource=gift_card&resource_id={self.world['kohls_card']}",
+                               status=200).json
+        return found[0]["id"]
 
     def _doomed(self, collection: str) -> int:
         """A row made for one DELETE to remove (or refuse to, for its history)."""

@@ -99,6 +99,8 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "transaction_refund": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "changes_collection": {"GET": _roles(A, R)},
     "changes_item": {"GET": _roles(A, I, C, R)},
+    "events_collection": {"GET": _roles(A, I)},
+    "events_item": {"GET": _roles(A, I)},
 }
 
 #: Routes whose link stands for an action: shown only to roles that may POST there.

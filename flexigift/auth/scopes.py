@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import peewee
 
-from ..models import CardGrant, Change, GiftCard, Issuer, Product, Transaction, User, utcnow
+from ..models import CardGrant, Change, Event, GiftCard, Issuer, Product, Transaction, User, utcnow
 
 #: route → the kind of row its ``id`` names (for routes whose rows a scope can hide).
 ROUTE_KINDS = {
@@ -31,9 +31,11 @@ ROUTE_KINDS = {
     "issuers_history": "issuer", "issuer_bulk_create": "issuer", "issuer_generate_codes": "issuer",
     "transactions_item": "transaction", "transaction_refund": "transaction",
     "changes_item": "change",
+    "events_item": "event",
 }
 MODELS = {"user": User, "gift_card": GiftCard, "product": Product, "issuer": Issuer,
-          "transaction": Transaction, "change": Change}
+          "transaction": Transaction, "change": Change,
+          "event": Event}
 
 
 class Scope:
@@ -81,6 +83,8 @@ class IssuerScope(Scope):
             return Issuer.id == self.issuer_id
         if kind == "transaction":
             return Transaction.gift_card.in_(self._cards())
+        if kind == "event":
+            return Event.issuer_id == self.issuer_id
         if kind == "change":
             products = Product.select(Product.id).where(Product.issuer == self.issuer_id)
             return (((Change.resource == "gift_card") & Change.resource_id.in_(self._cards()))
@@ -116,6 +120,8 @@ class CheckoutScope(Scope):
             cards = GiftCard.select(GiftCard.id).where(self._cards())
             return (Change.resource == "user") | (
                 (Change.resource == "gift_card") & Change.resource_id.in_(cards))
+        if kind == "event":
+            return _nothing()
         return None
 
     def granted(self, card_pk: int) -> bool:
