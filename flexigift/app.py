@@ -40,6 +40,7 @@ from .resources.session import register_session
 from .resources.transactions import register_transactions
 from .resources.users import UserEndpoint
 from .resources.views import register, register_subcollection
+from .resources.webhooks import register_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def _register_routes(app: Flask) -> None:
     register_payment_options(app)
     register_lookup(app)
     register_events(app, (*endpoints, registry.endpoint("transactions")))
+    register_webhooks(app)
 
 
 def _register_error_handlers(app: Flask) -> None:
