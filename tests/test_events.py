@@ -132,3 +132,11 @@ def test_bulk_issued_cards_each_have_an_event(api):
     created = issuer(api)
     api.post(f"/issuers/{created['id']}/bulk_create", {"card_ids": ["a-1", "a-2"], "balance": "5.00"})
     assert types_of(api, type="card.issued") == ["card.issued", "card.issued"]
+
+
+def test_a_card_set_to_expire_in_the_past_is_expired(api):
+    import datetime
+    created, _ = kohls_world(api)
+    yesterday = (datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=1)).isoformat()
+    api.patch(f"/gift_cards/{created['id']}", {"expiry_date": yesterday})
+    assert types_of(api, type="card.*")[-1] == "card.expired"

@@ -22,7 +22,7 @@ from representations import Link
 
 from .. import events
 from ..events.types import EVENT_TYPES
-from ..models import Event
+from ..models import Event, GiftCard, Transaction
 from ..query import fields as q
 from ..registry import Relation, registry_of
 from .endpoint import Endpoint
@@ -125,6 +125,24 @@ def _representer(endpoint: Endpoint):
     return represent
 
 
+def _entry_representer(endpoint: Endpoint):
+    """Ledger entries as the ledger writes them (rows, not yet read back): one query for
+    their cards' currency and issuer."""
+    def represent(entries: Sequence[Any]) -> list[tuple[int, dict[str, Any], int | None]]:
+        if not isinstance(entries[0], Transaction):
+            return _representer(endpoint)(entries)
+        card_ids = {entry.gift_card_id for entry in entries}
+        cards = {card.id: card for card in GiftCard.select(GiftCard.id, GiftCard.currency_code, GiftCard.issuer)
+                 .where(GiftCard.id.in_(sorted(card_ids)))}
+        represented = []
+        for entry in entries:
+            card = cards[entry.gift_card_id]
+            entry.gift_card = card
+            represented.append((entry.id, state_of(endpoint, entry), card.issuer_id))
+        return represented
+    return represent
+
+
 def register_events(app: Flask, represented: Sequence[Endpoint]) -> None:
     """Route the event log; have the outbox represent rows as ``represented`` endpoints do."""
     registry = registry_of(app)
@@ -132,6 +150,7 @@ def register_events(app: Flask, represented: Sequence[Endpoint]) -> None:
     add_routes(app, "/events", EventsView.as_view("events_collection"))
     add_routes(app, "/events/<int:id>", EventView.as_view("events_item"))
     for endpoint in represented:
-        events.set_representer(endpoint.kind, _representer(endpoint))
+        events.set_representer(endpoint.kind, (_entry_representer if endpoint.kind == "transaction"
+                                               else _representer)(endpoint))
     for relation in RELATIONS:
         registry.define_relation(relation)
