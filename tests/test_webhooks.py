@@ -199,3 +199,20 @@ def test_deleting_a_subscription_drops_its_deliveries(app, json_client):
     kohls_world(json_client)
     json_client.delete(f"/webhooks/{webhook['id']}")
     json_client.get(f"/webhooks/{webhook['id']}/deliveries", status=404)
+
+
+def test_the_readmes_verification_example_accepts_a_real_delivery(app, json_client):
+    import textwrap
+    from servers import REPOSITORY
+    readme = (REPOSITORY / "README.rst").read_text()
+    snippet = readme.split("Verify a delivery before trusting it::", 1)[1].split("Pass the raw", 1)[0]
+    namespace: dict = {}
+    exec(textwrap.dedent(snippet), namespace)  # noqa: S102 (our own README)
+    with Receiver() as receiver:
+        subscribe(json_client, receiver.url)
+        kohls_world(json_client)
+        deliver(app)
+        [received] = receiver.received
+    header = received["headers"]["Flexigift-Signature"]
+    assert namespace["verify"](SECRET, received["body"], header)
+    assert not namespace["verify"](SECRET, received["body"] + b" ", header)

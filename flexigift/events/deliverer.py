@@ -231,6 +231,9 @@ def run(db: peewee.Database, settings: DeliverySettings, stop: threading.Event) 
         except peewee.PeeweeException as error:  # the database went away: try again later
             log.warning("deliverer: %s", error)
             stop.wait(settings.poll_interval)
+        except Exception:  # noqa: BLE001 (a deliverer outlives one bad delivery; it stays pending)
+            log.exception("deliverer: unexpected error")
+            stop.wait(settings.poll_interval)
 
 
 def start_thread(db: peewee.Database, settings: DeliverySettings) -> threading.Event:
