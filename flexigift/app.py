@@ -27,6 +27,7 @@ from .models import GiftCard, Product
 from .registry import install
 from .resources.gift_cards import GiftCardEndpoint
 from .resources.history import ChangeEndpoint, register_history
+from .resources.events import register_events
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
 from .resources.issuing import register_issuing
@@ -42,6 +43,7 @@ from .resources.session import register_session
 from .resources.transactions import register_transactions
 from .resources.users import UserEndpoint
 from .resources.views import register, register_subcollection
+from .resources.webhooks import register_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,8 @@ def _register_routes(app: Flask) -> None:
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)
+    register_events(app, (*endpoints, registry.endpoint("transactions")))
+    register_webhooks(app)
     register_descriptions(app)
 
 

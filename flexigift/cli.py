@@ -80,7 +80,37 @@ def serve(host: str, port: int, database_url: str | None, auth: bool | None, wor
         mode = "development server, authentication OFF (--auth turns it on)"
     click.echo(f"Flexigift on http://{host}:{port}/ ({mode}); database {config.database_url}")
     click.echo(f"granian: {workers} worker process(es) of {threads} threads; Ctrl-C stops it")
+    if config.serve_deliverer:
+        from .events.deliverer import DeliverySettings, start_thread
+
+        start_thread(app.extensions["flexigift_db"], DeliverySettings.from_env(
+            allow_private=config.webhooks_allow_private, public_url=config.public_url or ""))
+        click.echo("webhook deliverer: one thread in this process (FLEXIGIFT_SERVE_DELIVERER=off: none)")
     run_granian(app, config, host, port, workers, threads)
+
+
+@main.command()
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+def deliver(database_url: str | None, once: bool) -> None:
+    """Deliver webhook events: run as many copies as you like (PostgreSQL; one on SQLite)."""
+    import signal
+    import threading
+
+    from .events.deliverer import DeliverySettings, deliver_due, run
+
+    config = _config(database_url)
+    db = _database(database_url)
+    settings = DeliverySettings.from_env(allow_private=config.webhooks_allow_private,
+                                         public_url=config.public_url or "")
+    if once:
+        click.echo(f"{deliver_due(db, settings)} deliveries attempted")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"delivering webhook events from {config.database_url}; Ctrl-C stops", err=True)
+    run(db, settings, stop)
 
 
 @main.command("init-db")

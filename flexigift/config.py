@@ -128,6 +128,10 @@ class Config:
     trusted_proxies: int = 0
     #: How far a filtered collection is counted; past it the total is "more than" this.
     count_cap: int = 10_000
+    #: Whether webhook targets may be loopback, link-local or private addresses (tests, a LAN).
+    webhooks_allow_private: bool = False
+    #: ``flexigift serve`` runs a deliverer thread in its process (development).
+    serve_deliverer: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -149,6 +153,9 @@ class Config:
             trusted_proxies=_whole("FLEXIGIFT_TRUSTED_PROXIES", env.get("FLEXIGIFT_TRUSTED_PROXIES"),
                                    0, 0, 10),
             count_cap=_whole("FLEXIGIFT_COUNT_CAP", env.get("FLEXIGIFT_COUNT_CAP"), 10_000, 1, 10**9),
+            webhooks_allow_private=_flag("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE",
+                                         env.get("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE"), False),
+            serve_deliverer=_flag("FLEXIGIFT_SERVE_DELIVERER", env.get("FLEXIGIFT_SERVE_DELIVERER"), True),
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -260,8 +260,78 @@ class RowCount(peewee.Model):
         primary_key = peewee.CompositeKey("table_name", "shard")
 
 
+class Event(peewee.Model):
+    """One change that matters (``card.redeemed``), written in the transaction of the
+    change (a transactional outbox): the resource it is about, the issuer whose event
+    it is (``None``: an admin's alone), the actor, and the resource's plain-JSON
+    representation at that moment. Append only."""
+
+    id = peewee.AutoField()
+    type = peewee.CharField(max_length=40)
+    resource = peewee.CharField(max_length=20)
+    resource_id = peewee.IntegerField()
+    issuer_id = peewee.IntegerField(null=True)
+    representation = peewee.TextField()
+    actor_name = peewee.CharField(max_length=100, null=True)
+    actor_role = peewee.CharField(max_length=60, null=True)
+    token_id = peewee.IntegerField(null=True)
+    date_created = peewee.DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        database = database
+        table_name = "event"
+        indexes = ((("type", "id"), False), (("resource", "resource_id", "id"), False),
+                   (("issuer_id", "id"), False))
+
+
+class Webhook(peewee.Model):
+    """A subscription: events whose type matches ``event_types`` (JSON list of patterns)
+    are POSTed to ``url``, signed with ``secret``. An issuer's subscription
+    (``issuer_id``) sees only that issuer's events. ``status`` is ``active`` or
+    ``paused`` (``paused_reason`` says why)."""
+
+    id = peewee.AutoField()
+    url = peewee.CharField(max_length=2000)
+    event_types = peewee.TextField()
+    secret = peewee.CharField(max_length=200)
+    issuer_id = peewee.IntegerField(null=True, index=True)
+    status = peewee.CharField(max_length=10, default="active")
+    paused_reason = peewee.CharField(max_length=300, null=True)
+    consecutive_failures = peewee.IntegerField(default=0)
+    actor_name = peewee.CharField(max_length=100, null=True)
+    date_created = peewee.DateTimeField(default=utcnow)
+    date_modified = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        table_name = "webhook"
+
+
+class Delivery(peewee.Model):
+    """One event owed to one subscription: ``pending`` until delivered (``delivered``)
+    or given up (``failed``), with its attempts and the last answer."""
+
+    id = peewee.AutoField()
+    webhook = peewee.ForeignKeyField(Webhook, backref="deliveries", on_delete="CASCADE")
+    event = peewee.ForeignKeyField(Event, on_delete="RESTRICT")
+    status = peewee.CharField(max_length=10, default="pending")
+    attempts = peewee.IntegerField(default=0)
+    last_status_code = peewee.IntegerField(null=True)
+    last_error = peewee.CharField(max_length=300, null=True)
+    next_attempt_at = peewee.DateTimeField(default=utcnow)
+    delivered_at = peewee.DateTimeField(null=True)
+    date_created = peewee.DateTimeField(default=utcnow)
+    date_modified = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        table_name = "delivery"
+        indexes = ((("status", "next_attempt_at"), False), (("webhook", "status", "id"), False))
+
+
 #: The tables of the API's data (each with an ``id``).
-MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord, Change]
+MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord, Change, Event, Webhook,
+          Delivery]
 #: The tables whose rows are counted by triggers (the collections' tables).
 COUNTED = (Issuer, User, GiftCard, Product, Transaction)
 #: Every table the migrations create (MODELS, then the bookkeeping ones).

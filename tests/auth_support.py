@@ -126,7 +126,7 @@ def build_world(admin: TokenClient) -> World:
 @pytest.fixture
 def secured(database_url):
     """An app with authentication on, its world, and a client per role (plus none)."""
-    app = auth_app(database_url)
+    app = auth_app(database_url, webhooks_allow_private=True)
     secrets = {role: make_token(app, role) for role in ROLES}
     clients = {role: TokenClient(app, secret) for role, secret in secrets.items()}
     clients["none"] = TokenClient(app, None)

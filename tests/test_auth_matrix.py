@@ -84,7 +84,20 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("transaction_refund", "POST"): roles(A, C),
     ("changes_collection", "GET"): roles(A, R),
     ("changes_item", "GET"): ALL,
+    ("events_collection", "GET"): roles(A, I),
+    ("events_item", "GET"): roles(A, I),
+    ("webhooks_collection", "GET"): roles(A, I),
+    ("webhooks_collection", "POST"): roles(A, I),
+    ("webhooks_item", "GET"): roles(A, I),
+    ("webhooks_item", "PUT"): roles(A, I),
+    ("webhooks_item", "PATCH"): roles(A, I),
+    ("webhooks_item", "DELETE"): roles(A, I),
+    ("webhooks_deliveries", "GET"): roles(A, I),
+    ("deliveries_item", "GET"): roles(A, I),
+    ("delivery_redeliver", "GET"): roles(A, I),
+    ("delivery_redeliver", "POST"): roles(A, I),
 }
+HOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["card.*"], "secret": "sixteen-characters-at-least"}
 
 #: Which row of the world a route's ``id`` names (one every allowed role can see).
 TARGETS = {"users": "user", "gift_cards": "kohls_card", "products": "kohls_product",
@@ -124,6 +137,11 @@ class Cell:
             return url
         if self.route == "changes_item":
             return url.replace("<int:id>", str(self._change_of_the_kohls_card()))
+        if url.split("/")[1] in ("webhooks", "deliveries") and self.method != "DELETE":
+            webhook, delivery = self._kohls_webhook()
+            return url.replace("<int:id>", str(webhook if url.startswith("/webhooks") else delivery))
+        if self.route == "events_item":
+            return url.replace("<int:id>", str(self._event_of_the_kohls_card()))
         if self.method == "DELETE":
             return url.replace("<int:id>", str(self._doomed(url.split("/")[1])))
         return url.replace("<int:id>", str(self.world[TARGETS[url.split("/")[1]]]))
@@ -131,6 +149,21 @@ class Cell:
     def _change_of_the_kohls_card(self) -> int:
         history = self.admin.get(f"/gift_cards/{self.world['kohls_card']}/history", status=200).json
         return history[0]["id"]
+
+    def _kohls_webhook(self) -> tuple[int, int]:
+        """A subscription of Kohls' (which its issuer token manages) and one delivery of it."""
+        from flexigift.models import Delivery, Event, Webhook
+        with self.app.app_context(), self.app.extensions["flexigift_db"].connection_context():
+            webhook = Webhook.create(url=HOOK["url"], event_types='["card.*"]', secret=HOOK["secret"],
+                                     issuer_id=self.world["kohls"])
+            event = Event.select().where(Event.issuer_id == self.world["kohls"]).first()
+            delivery = Delivery.create(webhook=webhook.id, event=event.id)
+        return webhook.id, delivery.id
+
+    def _event_of_the_kohls_card(self) -> int:
+        found = self.admin.get(f"/events?resource=gift_card&resource_id={self.world['kohls_card']}",
+                               status=200).json
+        return found[0]["id"]
 
     def _doomed(self, collection: str) -> int:
         """A row made for one DELETE to remove (or refuse to, for its history)."""
@@ -140,6 +173,7 @@ class Cell:
             "gift_cards": {"card_id": f"doomed-{n}", "issuer": "Kohls", "balance": 1},
             "products": {"product_id": f"doomed-{n}", "name": "x", "price": "1.00", "eligible_issuer": "Kohls"},
             "issuers": {"name": f"Doomed {n}"},
+            "webhooks": HOOK,
         }[collection]
         return self.admin.post(f"/{collection}", body, status=201).json["id"]
 
@@ -171,6 +205,10 @@ class Cell:
             ("transaction_refund", "POST"): {"amount": "0.01"},
             ("sign_in", "POST"): {"token": self.admin.secret},
             ("sign_out", "POST"): {},
+            ("webhooks_collection", "POST"): HOOK,
+            ("webhooks_item", "PUT"): HOOK,
+            ("webhooks_item", "PATCH"): {"event_types": ["*"]},
+            ("delivery_redeliver", "POST"): {},
         }.get((self.route, self.method))
 
     def expected_for(self, who: str) -> str:

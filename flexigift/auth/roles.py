@@ -99,11 +99,20 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "transaction_refund": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "changes_collection": {"GET": _roles(A, R)},
     "changes_item": {"GET": _roles(A, I, C, R)},
+    "events_collection": {"GET": _roles(A, I)},
+    "events_item": {"GET": _roles(A, I)},
+    "webhooks_collection": {"GET": _roles(A, I), "POST": _roles(A, I)},
+    "webhooks_item": {"GET": _roles(A, I), "PUT": _roles(A, I), "PATCH": _roles(A, I),
+                      "DELETE": _roles(A, I)},
+    "webhooks_deliveries": {"GET": _roles(A, I)},
+    "deliveries_item": {"GET": _roles(A, I)},
+    "delivery_redeliver": {"GET": _roles(A, I), "POST": _roles(A, I)},
 }
 
 #: Routes whose link stands for an action: shown only to roles that may POST there.
 ACTIONS = frozenset({"gift_card_redeem", "gift_card_reload", "card_lookup", "transaction_refund",
-                     "issuer_bulk_create", "issuer_generate_codes"})
+                     "issuer_bulk_create", "issuer_generate_codes",
+                     "delivery_redeliver"})
 
 def allowed(role: str, route: str | None, method: str) -> bool:
     """Whether a role (its kind) may use ``method`` on ``route``.

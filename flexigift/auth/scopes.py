@@ -18,7 +18,8 @@ from typing import Any, Iterable
 
 import peewee
 
-from ..models import CardGrant, Change, GiftCard, Issuer, Product, Transaction, User, utcnow
+from ..models import (CardGrant, Change, Delivery, Event, GiftCard, Issuer, Product, Transaction, User,
+                      Webhook, utcnow)
 
 #: route → the kind of row its ``id`` names (for routes whose rows a scope can hide).
 ROUTE_KINDS = {
@@ -31,9 +32,13 @@ ROUTE_KINDS = {
     "issuers_history": "issuer", "issuer_bulk_create": "issuer", "issuer_generate_codes": "issuer",
     "transactions_item": "transaction", "transaction_refund": "transaction",
     "changes_item": "change",
+    "events_item": "event",
+    "webhooks_item": "webhook", "webhooks_deliveries": "webhook",
+    "deliveries_item": "delivery", "delivery_redeliver": "delivery",
 }
 MODELS = {"user": User, "gift_card": GiftCard, "product": Product, "issuer": Issuer,
-          "transaction": Transaction, "change": Change}
+          "transaction": Transaction, "change": Change,
+          "event": Event, "webhook": Webhook, "delivery": Delivery}
 
 
 class Scope:
@@ -81,6 +86,12 @@ class IssuerScope(Scope):
             return Issuer.id == self.issuer_id
         if kind == "transaction":
             return Transaction.gift_card.in_(self._cards())
+        if kind == "event":
+            return Event.issuer_id == self.issuer_id
+        if kind == "webhook":
+            return Webhook.issuer_id == self.issuer_id
+        if kind == "delivery":
+            return Delivery.webhook.in_(Webhook.select(Webhook.id).where(Webhook.issuer_id == self.issuer_id))
         if kind == "change":
             products = Product.select(Product.id).where(Product.issuer == self.issuer_id)
             return (((Change.resource == "gift_card") & Change.resource_id.in_(self._cards()))
@@ -116,6 +127,8 @@ class CheckoutScope(Scope):
             cards = GiftCard.select(GiftCard.id).where(self._cards())
             return (Change.resource == "user") | (
                 (Change.resource == "gift_card") & Change.resource_id.in_(cards))
+        if kind in ("event", "webhook", "delivery"):
+            return _nothing()
         return None
 
     def granted(self, card_pk: int) -> bool:

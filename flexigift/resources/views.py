@@ -17,6 +17,7 @@ from flask.views import MethodView
 from representations import Action, Link, Resource
 
 from ..auth.principal import Principal, current_principal
+from .. import events
 from ..db import database
 from ..errors import Forbidden
 from ..http.conditional import check_if_match
@@ -138,6 +139,10 @@ def record_change(endpoint: Endpoint, obj, before: dict[str, Any] | None,
     else:
         action = endpoint.change_action(difference)
     changes.record(endpoint.kind, obj.id, action, difference)
+    event_type = events.change_type(endpoint.kind, action, difference)
+    if event_type is not None:
+        events.record_event(event_type, (endpoint.kind, obj.id), after if after is not None else before,
+                            issuer_id=events.issuer_of(endpoint.kind, obj))
 
 
 class ItemView(MethodView):

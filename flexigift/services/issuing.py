@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from .. import events
 from ..db import database
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, utcnow
@@ -164,6 +165,7 @@ def _insert_issue_entries(cards: Sequence[tuple[int, str]], balance: int, idempo
     shared = db_row(_ENTRY_FIELDS[1:], ("issue", balance, balance, idempotency_key, utcnow(),
                                         actor.name, actor.role, actor.token_id))
     insert_rows(Transaction, _ENTRY_FIELDS, [(card_pk, *shared) for card_pk, _ in cards])
+    events.emit_many("card.issued", "gift_card", [card_pk for card_pk, _ in cards])
 
 
 def issued_with_key(idempotency_key: str) -> list[str]:

@@ -18,6 +18,7 @@ import datetime
 
 import peewee
 
+from .. import events
 from ..db import is_postgres
 from ..errors import Conflict, NotFound
 from ..models import GiftCard, Issuer, Product, Transaction, User, utcnow
@@ -92,6 +93,9 @@ def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) 
                   date_created=utcnow(), actor_name=actor.name, actor_role=actor.role,
                   token_id=actor.token_id)
     [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
+    entry = Transaction(id=entry_id, **values)
+    if kind in events.LEDGER_TYPES:
+        events.emit(events.LEDGER_TYPES[kind], "transaction", entry)
     return Transaction(id=entry_id, **values)
 
 

@@ -7,6 +7,7 @@ from typing import Iterable
 
 import peewee
 
+from .. import events
 from ..db import database
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, User, utcnow
@@ -101,6 +102,7 @@ def set_cards_of(user: User, card_ids: list[str]) -> None:
     if dropped:
         GiftCard.update(user=None, date_modified=now).where(GiftCard.id.in_(dropped)).execute()
         changes.record_many("gift_card", dropped, "unlinked", {"user_id": [user.user_id, None]})
+        events.emit_many("card.unlinked", "gift_card", dropped)
     unlinked = [card for card in cards.values() if card.user_id is None]
     if unlinked:
         linked = (GiftCard.update(user=user.id, date_modified=now)
@@ -111,6 +113,7 @@ def set_cards_of(user: User, card_ids: list[str]) -> None:
                            "gift_cards", logref="card_linked_elsewhere")
         changes.record_many("gift_card", [card.id for card in unlinked], "linked",
                             {"user_id": [None, user.user_id]})
+        events.emit_many("card.linked", "gift_card", [card.id for card in unlinked])
 
 
 def _unmasked(card_ids: list[str], linked: dict[str, int]) -> list[str]:

@@ -1,0 +1,98 @@
+"""The transactional outbox: an event is written in the same database transaction
+as the change it announces, so a change that rolls back leaves no event and a
+committed one always has its event. The deliveries each matching subscription
+is owed are written with it (in event order, so the deliverer keeps that order).
+
+Services call :func:`record_event` (or :func:`emit` with a row, whose
+representation the kind's registered representer builds): one call, inside
+their transaction.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Sequence
+
+from representations.encoding import dumps, json_value
+
+from ..models import Delivery, Event, GiftCard, Webhook, utcnow
+from ..services.actors import current_actor
+from ..services.bulk import insert_rows
+from .types import matches
+
+#: kind → builds ``[(row id, plain-JSON representation, issuer id)]`` for rows or their ids.
+Representer = Callable[[Sequence[Any]], list[tuple[int, dict[str, Any], int | None]]]
+_representers: dict[str, Representer] = {}
+
+_EVENT_FIELDS = (Event.type, Event.resource, Event.resource_id, Event.issuer_id, Event.representation,
+                 Event.actor_name, Event.actor_role, Event.token_id, Event.date_created)
+_DELIVERY_FIELDS = (Delivery.webhook, Delivery.event, Delivery.status, Delivery.attempts,
+                    Delivery.next_attempt_at, Delivery.date_created, Delivery.date_modified)
+
+
+def set_representer(kind: str, representer: Representer) -> None:
+    """Have :func:`emit` build ``kind`` representations with ``representer`` (set at start-up)."""
+    _representers[kind] = representer
+
+
+def record_event(type: str, resource: tuple[str, int], representation: dict[str, Any], *,
+                 issuer_id: int | None = None) -> int:
+    """Write one event (``resource``: its kind and id) and the deliveries it is owed; its id.
+
+    Call inside the transaction of the change. ``issuer_id``: the issuer whose event
+    it is (an issuer's token and subscriptions see only theirs).
+    """
+    return record_events(type, [(resource[0], resource[1], representation, issuer_id)])[0]
+
+
+def record_events(type: str, events: Iterable[tuple[str, int, dict[str, Any], int | None]]) -> list[int]:
+    """Several events of one type (kind, id, representation, issuer id), in bulk; their ids."""
+    actor, now = current_actor(), utcnow()
+    rows = [(type, kind, pk, issuer_id, dumps(json_value(representation)).decode(), actor.name,
+             actor.role, actor.token_id, Event.date_created.db_value(now))
+            for kind, pk, representation, issuer_id in events]
+    if not rows:
+        return []
+    ids = [pk for pk, in insert_rows(Event, _EVENT_FIELDS, rows, returning=(Event.id,))]
+    _owe_deliveries(type, list(zip(ids, (row[3] for row in rows))), now)
+    return ids
+
+
+def _owe_deliveries(type: str, events: list[tuple[int, int | None]], now) -> None:
+    """A pending delivery of each event to every subscription that wants it and may see it."""
+    subscriptions = [(pk, issuer_id) for pk, issuer_id, patterns in
+                     Webhook.select(Webhook.id, Webhook.issuer_id, Webhook.event_types).tuples()
+                     if any(matches(pattern, type) for pattern in json.loads(patterns))]
+    if not subscriptions:
+        return
+    stamp = Delivery.date_created.db_value(now)
+    rows = [(webhook, event, "pending", 0, stamp, stamp, stamp)
+            for event, event_issuer in events
+            for webhook, webhook_issuer in subscriptions
+            if webhook_issuer is None or webhook_issuer == event_issuer]
+    if rows:
+        insert_rows(Delivery, _DELIVERY_FIELDS, rows)
+
+
+def emit(type: str, kind: str, row: Any) -> int:
+    """Write the event ``type`` about ``row`` (or its id), a ``kind`` resource, as it is now."""
+    return emit_many(type, kind, [row])[0]
+
+
+def emit_many(type: str, kind: str, rows: Sequence[Any]) -> list[int]:
+    """The same event about several rows (or ids) of one kind, as they are now."""
+    if not rows:
+        return []
+    represented = _representers[kind](rows)
+    return record_events(type, [(kind, pk, representation, issuer_id)
+                                for pk, representation, issuer_id in represented])
+
+
+def issuer_of(kind: str, row: Any) -> int | None:
+    """The issuer whose event a change of ``row`` is (``None``: no issuer's, an admin's)."""
+    if kind in ("gift_card", "product"):
+        return row.issuer_id
+    if kind == "issuer":
+        return row.id
+    if kind == "transaction":
+        return GiftCard.select(GiftCard.issuer).where(GiftCard.id == row.gift_card_id).scalar()
+    return None
