@@ -30,6 +30,14 @@ def _database(database_url: str | None):
     return db
 
 
+def _app_database(database_url: str | None):
+    """The database of a whole application: for commands that change resources, whose
+    events need what the application registers (how each kind is represented)."""
+    from .app import create_app
+
+    return create_app(_config(database_url)).extensions["flexigift_db"]
+
+
 #: The option every command that reads or writes the database takes.
 database_option = click.option(
     "--database-url", envvar="DATABASE_URL", default=None, metavar="URL",
@@ -90,7 +98,7 @@ def serve(host: str, port: int, database_url: str | None, auth: bool | None, wor
 
 
 @main.command()
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 def deliver(database_url: str | None, once: bool) -> None:
     """Deliver webhook events: run as many copies as you like (PostgreSQL; one on SQLite)."""
@@ -128,7 +136,7 @@ def demo_data(database_url: str | None) -> None:
     """Load the users, cards and products the tutorials start from."""
     from .demo import NotEmpty, load_demo_data
 
-    db = _database(database_url)
+    db = _app_database(database_url)
     try:
         with db.connection_context(), acting_as(COMMAND_LINE):
             created = load_demo_data()
@@ -182,7 +190,7 @@ def generate_codes(issuer_name: str, number_of_codes: int, length: int, prefix: 
     terms = CardTerms(expiry_date=data.get("expiry_date", KEEP), balance=data["balance"],
                       single_use=data["single_use"], rechargeable=data["rechargeable"],
                       balance_max=data["balance_max"])
-    db = _database(database_url)
+    db = _app_database(database_url)
     with db.connection_context(), acting_as(COMMAND_LINE):
         issuer = Issuer.get_or_none(Issuer.name == issuer_name)
         if issuer is None:
