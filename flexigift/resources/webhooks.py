@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from flask import Flask, Response, current_app
+from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from representations import Link
@@ -31,6 +32,7 @@ from ..registry import Relation, registry_of
 from ..services.actors import MASK, current_actor
 from .actions import ActionView, register_action
 from .endpoint import Endpoint
+from .inputs import action_body
 from .present import iso
 from .presenter import current_presenter
 from .views import add_routes, endpoint_named, register, register_subcollection
@@ -215,7 +217,6 @@ class RedeliverView(ActionView):
         return "fg:delivery", Link(urls.item("deliveries", delivery.id), f"Delivery {delivery.id}")
 
     def post(self, id: int) -> Response:
-        from .inputs import action_body
         action_body(self.schema)
         endpoint, presenter = endpoint_named("deliveries"), current_presenter()
         with database.atomic():
@@ -255,9 +256,6 @@ def register_webhooks(app: Flask) -> None:
     register_action(app, "/deliveries/<int:id>/redeliver", RedeliverView, "delivery_redeliver")
     for relation in RELATIONS:
         registry.define_relation(relation)
-
-
-from flask.views import MethodView  # noqa: E402
 
 
 class _DeliveryView(MethodView):
