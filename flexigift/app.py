@@ -26,6 +26,7 @@ from .models import GiftCard, Product
 from .registry import install
 from .resources.gift_cards import GiftCardEndpoint
 from .resources.history import ChangeEndpoint, register_history
+from .resources.holds import register_holds
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
 from .resources.issuing import register_issuing
@@ -146,6 +147,7 @@ def _register_routes(app: Flask) -> None:
     register_history(app, ChangeEndpoint(), parents={users: "user", cards: "gift_card",
                                                      products: "product", issuers: "issuer"})
     register_money(app)
+    register_holds(app)
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)

@@ -128,6 +128,8 @@ class Config:
     trusted_proxies: int = 0
     #: How far a filtered collection is counted; past it the total is "more than" this.
     count_cap: int = 10_000
+    #: How long an authorization hold reserves its amount (``FLEXIGIFT_HOLD_SECONDS``).
+    hold_seconds: int = 7 * 86_400
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -149,6 +151,8 @@ class Config:
             trusted_proxies=_whole("FLEXIGIFT_TRUSTED_PROXIES", env.get("FLEXIGIFT_TRUSTED_PROXIES"),
                                    0, 0, 10),
             count_cap=_whole("FLEXIGIFT_COUNT_CAP", env.get("FLEXIGIFT_COUNT_CAP"), 10_000, 1, 10**9),
+            hold_seconds=_whole("FLEXIGIFT_HOLD_SECONDS", env.get("FLEXIGIFT_HOLD_SECONDS"), 7 * 86_400, 1,
+                                366 * 86_400),
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

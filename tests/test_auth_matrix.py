@@ -80,13 +80,22 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("transactions_item", "GET"): ALL,
     ("transaction_refund", "GET"): roles(A, C, R),
     ("transaction_refund", "POST"): roles(A, C),
+    ("holds_collection", "GET"): roles(A, C, R),
+    ("holds_item", "GET"): ALL,
+    ("gift_card_holds", "GET"): ALL,
+    ("gift_card_authorize", "GET"): roles(A, C, R),
+    ("gift_card_authorize", "POST"): roles(A, C),
+    ("hold_capture", "GET"): roles(A, C, R),
+    ("hold_capture", "POST"): roles(A, C),
+    ("hold_void", "GET"): roles(A, C, R),
+    ("hold_void", "POST"): roles(A, C),
     ("changes_collection", "GET"): roles(A, R),
     ("changes_item", "GET"): ALL,
 }
 
 #: Which row of the world a route's ``id`` names (one every allowed role can see).
 TARGETS = {"users": "user", "gift_cards": "kohls_card", "products": "kohls_product",
-           "issuers": "kohls", "transactions": "redemption"}
+           "issuers": "kohls", "transactions": "redemption", "holds": "hold"}
 
 
 def routed(app) -> dict[tuple[str, str], str]:
@@ -167,6 +176,9 @@ class Cell:
             ("issuer_bulk_create", "POST"): {"card_ids": [f"bulk-{n}"], "balance": 1},
             ("issuer_generate_codes", "POST"): {"number_of_codes": 1, "length": 10, "prefix": f"G{n}"},
             ("transaction_refund", "POST"): {"amount": "0.01"},
+            ("gift_card_authorize", "POST"): {"amount": "0.01"},
+            ("hold_capture", "POST"): {"amount": "0.01"},
+            ("hold_void", "POST"): {},
             ("sign_in", "POST"): {"token": self.admin.secret},
             ("sign_out", "POST"): {},
         }.get((self.route, self.method))

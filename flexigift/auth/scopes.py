@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import peewee
 
-from ..models import CardGrant, Change, GiftCard, Issuer, Product, Transaction, User, utcnow
+from ..models import CardGrant, Change, GiftCard, Hold, Issuer, Product, Transaction, User, utcnow
 
 #: route → the kind of row its ``id`` names (for routes whose rows a scope can hide).
 ROUTE_KINDS = {
@@ -31,9 +31,11 @@ ROUTE_KINDS = {
     "issuers_history": "issuer", "issuer_bulk_create": "issuer", "issuer_generate_codes": "issuer",
     "transactions_item": "transaction", "transaction_refund": "transaction",
     "changes_item": "change",
+    "gift_card_holds": "gift_card", "gift_card_authorize": "gift_card",
+    "holds_item": "hold", "hold_capture": "hold", "hold_void": "hold",
 }
 MODELS = {"user": User, "gift_card": GiftCard, "product": Product, "issuer": Issuer,
-          "transaction": Transaction, "change": Change}
+          "transaction": Transaction, "change": Change, "hold": Hold}
 
 
 class Scope:
@@ -81,6 +83,8 @@ class IssuerScope(Scope):
             return Issuer.id == self.issuer_id
         if kind == "transaction":
             return Transaction.gift_card.in_(self._cards())
+        if kind == "hold":
+            return Hold.gift_card.in_(self._cards())
         if kind == "change":
             products = Product.select(Product.id).where(Product.issuer == self.issuer_id)
             return (((Change.resource == "gift_card") & Change.resource_id.in_(self._cards()))
@@ -112,6 +116,9 @@ class CheckoutScope(Scope):
         if kind == "transaction":
             cards = GiftCard.select(GiftCard.id).where(self._cards())
             return Transaction.gift_card.in_(cards) | (Transaction.token_id == self.token_id)
+        if kind == "hold":
+            cards = GiftCard.select(GiftCard.id).where(self._cards())
+            return Hold.gift_card.in_(cards) | (Hold.token_id == self.token_id)
         if kind == "change":
             cards = GiftCard.select(GiftCard.id).where(self._cards())
             return (Change.resource == "user") | (
