@@ -29,6 +29,7 @@ from .resources.history import ChangeEndpoint, register_history
 from .resources.holds import register_holds
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
+from .resources.orders import register_orders
 from .resources.issuing import register_issuing
 from .resources.lookup import register_lookup
 from .resources.money import register_money
@@ -148,6 +149,7 @@ def _register_routes(app: Flask) -> None:
                                                      products: "product", issuers: "issuer"})
     register_money(app)
     register_holds(app)
+    register_orders(app)
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)

@@ -89,13 +89,22 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("hold_capture", "POST"): roles(A, C),
     ("hold_void", "GET"): roles(A, C, R),
     ("hold_void", "POST"): roles(A, C),
+    ("orders_collection", "GET"): roles(A, C, R),
+    ("orders_collection", "POST"): roles(A, C),
+    ("orders_item", "GET"): roles(A, C, R),
+    ("order_capture", "GET"): roles(A, C, R),
+    ("order_capture", "POST"): roles(A, C),
+    ("order_void", "GET"): roles(A, C, R),
+    ("order_void", "POST"): roles(A, C),
+    ("order_refund", "GET"): roles(A, C, R),
+    ("order_refund", "POST"): roles(A, C),
     ("changes_collection", "GET"): roles(A, R),
     ("changes_item", "GET"): ALL,
 }
 
 #: Which row of the world a route's ``id`` names (one every allowed role can see).
 TARGETS = {"users": "user", "gift_cards": "kohls_card", "products": "kohls_product",
-           "issuers": "kohls", "transactions": "redemption", "holds": "hold"}
+           "issuers": "kohls", "transactions": "redemption", "holds": "hold", "orders": "order"}
 
 
 def routed(app) -> dict[tuple[str, str], str]:
@@ -179,6 +188,11 @@ class Cell:
             ("gift_card_authorize", "POST"): {"amount": "0.01"},
             ("hold_capture", "POST"): {"amount": "0.01"},
             ("hold_void", "POST"): {},
+            ("orders_collection", "POST"): {"order_reference": f"o-{n}", "amount": "0.01",
+                                            "currency_code": "USD", "payments": [{"card_id": self.world["kohls_card"]}]},
+            ("order_capture", "POST"): {"amount": "0.01"},
+            ("order_void", "POST"): {},
+            ("order_refund", "POST"): {"amount": "0.01"},
             ("sign_in", "POST"): {"token": self.admin.secret},
             ("sign_out", "POST"): {},
         }.get((self.route, self.method))

@@ -103,6 +103,11 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "gift_card_authorize": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "hold_capture": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "hold_void": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "orders_collection": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "orders_item": {"GET": _roles(A, C, R)},
+    "order_capture": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "order_void": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "order_refund": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "changes_collection": {"GET": _roles(A, R)},
     "changes_item": {"GET": _roles(A, I, C, R)},
 }
@@ -110,7 +115,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
 #: Routes whose link stands for an action: shown only to roles that may POST there.
 ACTIONS = frozenset({"gift_card_redeem", "gift_card_reload", "card_lookup", "transaction_refund",
                      "issuer_bulk_create", "issuer_generate_codes", "gift_card_authorize",
-                     "hold_capture", "hold_void"})
+                     "hold_capture", "hold_void", "order_capture", "order_void", "order_refund"})
 
 def allowed(role: str, route: str | None, method: str) -> bool:
     """Whether a role (its kind) may use ``method`` on ``route``.

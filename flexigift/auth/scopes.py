@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import peewee
 
-from ..models import CardGrant, Change, GiftCard, Hold, Issuer, Product, Transaction, User, utcnow
+from ..models import CardGrant, Change, GiftCard, Hold, Issuer, Order, Product, Transaction, User, utcnow
 
 #: route → the kind of row its ``id`` names (for routes whose rows a scope can hide).
 ROUTE_KINDS = {
@@ -33,9 +33,10 @@ ROUTE_KINDS = {
     "changes_item": "change",
     "gift_card_holds": "gift_card", "gift_card_authorize": "gift_card",
     "holds_item": "hold", "hold_capture": "hold", "hold_void": "hold",
+    "orders_item": "order", "order_capture": "order", "order_void": "order", "order_refund": "order",
 }
 MODELS = {"user": User, "gift_card": GiftCard, "product": Product, "issuer": Issuer,
-          "transaction": Transaction, "change": Change, "hold": Hold}
+          "transaction": Transaction, "change": Change, "hold": Hold, "order": Order}
 
 
 class Scope:

@@ -81,6 +81,7 @@ class HoldEndpoint(Endpoint):
         "gift_card": q.Integer(Hold.gift_card),
         "card_id": q.Text(GiftCard.card_id),
         "order_reference": q.Text(Hold.order_reference),
+        "order_id": q.Integer(Hold.order),
         "amount": q.Money(Hold.amount),
         "captured": q.Money(Hold.captured),
         "deadline": q.DateTime(Hold.deadline),
@@ -122,7 +123,7 @@ class HoldEndpoint(Endpoint):
         if hold.order_id is not None:
             links["fg:order"] = Link(urls.item("orders", hold.order_id), "The order")
         if hold.status == hold_service.CAPTURED:
-            links["fg:transactions"] = Link(urls.collection("transactions") + f"?hold={hold.id}",
+            links["fg:transactions"] = Link(urls.collection("transactions") + f"?hold_id={hold.id}",
                                             "The capture's ledger entry")
         status = hold_service.hold_status(hold)
         if status == hold_service.ACTIVE_HOLD:

@@ -67,8 +67,8 @@ class TransactionEndpoint(Endpoint):
         "actor_role": q.Text(Transaction.actor_role),
         "id": q.Integer(Transaction.id),
         "date_created": q.DateTime(Transaction.date_created),
-        "hold": q.Integer(Transaction.hold),
-        "order": q.Integer(Transaction.order),
+        "hold_id": q.Integer(Transaction.hold),
+        "order_id": q.Integer(Transaction.order),
     }
     zoomable = {
         "gift_card": Zoom("gift_card", "gift_cards", Transaction.gift_card, many=False),

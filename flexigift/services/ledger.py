@@ -182,7 +182,7 @@ def refundable(redemption: Transaction) -> int:
 
 
 def refund(redemption_pk: int, amount: int | None = None, *, order_reference: str | None = None,
-           idempotency_key: str | None = None) -> Transaction:
+           idempotency_key: str | None = None, order: int | None = None) -> Transaction:
     """Return up to what remains of one redemption to its card (default: all of it).
 
     The redemption's row is locked first (``FOR UPDATE`` on PostgreSQL), so
@@ -201,7 +201,7 @@ def refund(redemption_pk: int, amount: int | None = None, *, order_reference: st
     return _entry(redemption.gift_card_id, "refund", amount, balance_after, refund_of=redemption.id,
                   product=redemption.product_id, user=redemption.user_id,
                   order_reference=order_reference or redemption.order_reference,
-                  idempotency_key=idempotency_key)
+                  idempotency_key=idempotency_key, order=order or redemption.order_id)
 
 
 def _locked_redemption(pk: int) -> Transaction:
