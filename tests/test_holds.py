@@ -203,3 +203,33 @@ def test_siren_html_and_options_offer_the_actions(client, json_client):
     assert "POST" in options.headers["Allow"]
     for rel in ("holds", "hold", "authorize", "capture", "void"):
         client.get(f"/rels/{rel}", headers={"Accept": "text/html"})
+
+
+def test_check_ledger_checks_holds(app, json_client, database_url):
+    from click.testing import CliRunner
+
+    from flexigift.cli import main
+
+    created, _ = kohls_world(json_client)
+    hold = authorize(json_client, created["id"], amount="60.00").json
+    result = CliRunner().invoke(main, ["check-ledger", "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    db = app.extensions["flexigift_db"]
+    with db.connection_context():  # break both rules: more held than the balance, more captured than held
+        Hold.update(amount=20_000, captured=30_000).where(Hold.id == hold["id"]).execute()
+    result = CliRunner().invoke(main, ["check-ledger", "--database-url", database_url])
+    assert result.exit_code == 1
+    assert f"gift card {created['id']} (kohls-gc-001): holds reserve 200.00" in result.output
+    assert f"hold {hold['id']}: captured 300.00 of 200.00 held" in result.output
+    with db.connection_context():  # undo, so the after-test check sees sound holds again
+        Hold.update(amount=6_000, captured=0).where(Hold.id == hold["id"]).execute()
+
+
+def test_payment_options_show_the_available_balance(json_client):
+    owner = json_client.post("/users", {"user_id": "user006"}).json
+    created, _ = kohls_world(json_client, user_id="user006")
+    authorize(json_client, created["id"], amount="70.00")
+    options = json_client.client.get(f"/users/{owner['id']}/payment_options?product_id=kohls-dogbed-001",
+                                     headers={"Accept": HAL}).json
+    [option] = options["_embedded"]["fg:payment_options"]
+    assert (option["balance"], option["available_balance"], option["amount"]) == (100, 30, 30)

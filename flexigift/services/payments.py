@@ -100,6 +100,7 @@ def payment_options_for(user_pk: int, product: Product, today: datetime.date | N
                  .where(GiftCard.user == user_pk).order_by(GiftCard.id))
     held = held_on_cards([card.id for card in cards])
     for card in cards:
+        card.held = held.get(card.id, 0)
         reasons = refusals(card, product, today, held.get(card.id, 0))
         if reasons:
             options.unusable.append((card, reasons))
