@@ -128,6 +128,8 @@ class AuthorizeSchema(Schema):
     product_id = _text(50, "Product ID", "required unless amount is sent (or the body links the "
                        "product, fg:product)")
     order_reference = _text(100, "Order reference")
+    user_id = _text(50, "User ID", "the shopper paying: the card must be linked to this user "
+                    "(a checkout token must name one unless it found the card by its code)")
 
 
 class CaptureSchema(Schema):
@@ -195,6 +197,8 @@ class OrderSchema(Schema):
     mode = fields.String(load_default="capture", validate=validate.OneOf(["capture", "authorize"]),
                          metadata={"title": "Mode", "options": ("capture", "authorize"),
                                    "description": "capture: debit now; authorize: hold now"})
+    user_id = _text(50, "User ID", "the shopper paying: every card must be linked to this user "
+                    "(a checkout token must name one unless it found the cards by their codes)")
     payments = fields.List(Payment(), required=True,
                            validate=validate.Length(min=1, max=MAX_PAYMENTS),
                            metadata={"title": "Payments", "input": "text", "many": True,

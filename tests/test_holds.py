@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from api_helpers import database_snapshot
+from auth_support import secured  # noqa: F401 (fixture)
 from hypermedia import SIREN
 from ledger import ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
 from money_helpers import (balance_of, card, entries_of, exact, field_of, issuer, kohls_world, logref,
@@ -233,3 +234,23 @@ def test_payment_options_show_the_available_balance(json_client):
                                      headers={"Accept": HAL}).json
     [option] = options["_embedded"]["fg:payment_options"]
     assert (option["balance"], option["available_balance"], option["amount"]) == (100, 30, 30)
+
+
+def test_a_checkout_holds_or_orders_only_cards_it_may_spend(secured):  # noqa: F811
+    """As with redeem: a card found by its code, or one linked to the user it names."""
+    _, world, clients, _ = secured
+    checkout, card_pk = clients["checkout"], world["kohls_card"]
+    response = checkout.post(f"/gift_cards/{card_pk}/authorize", {"amount": "1.00"}, status=403)
+    assert response.json["errors"][0]["logref"] == "possession_not_proved"
+    response = checkout.post(f"/gift_cards/{card_pk}/authorize", {"amount": "1.00", "user_id": "user006"},
+                             status=409)
+    assert response.json["errors"][0]["logref"] == "not_the_users_card"
+    checkout.post(f"/gift_cards/{card_pk}/authorize", {"amount": "1.00", "user_id": "user005"}, status=201)
+    body = {"order_reference": "o-9", "amount": "1.00", "currency_code": "USD",
+            "payments": [{"card_id": card_pk}]}
+    checkout.post("/orders", body, status=403)
+    assert checkout.post("/orders", {**body, "user_id": "user006"}, status=409) \
+        .json["errors"][0]["logref"] == "not_the_users_card"
+    checkout.post("/orders", {**body, "user_id": "user005"}, status=201)
+    checkout.post("/orders", {**body, "payments": [{"card_id": world["gap_card"]}], "user_id": "user005"},
+                  status=404)

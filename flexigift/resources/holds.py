@@ -35,7 +35,7 @@ from .actions import ActionView, register_action
 from .endpoint import Endpoint
 from .forms import action_fields
 from .inputs import action_body, idempotency_key
-from .money import _product
+from .money import _check_possession, _payer, _product
 from .present import iso
 from .presenter import current_presenter
 from .transactions import transactions
@@ -234,6 +234,10 @@ class AuthorizeView(CheckoutAction):
         product: Product | None = None
         if data.get("product_id") is not None or data.get("amount") is None or links:
             product = _product(data.get("product_id"), links)
+        payer = _payer(data.get("user_id"))
+        _check_possession(id, payer)
+        if payer is not None:
+            _check_owner([id], payer)
         return {**data, "product_id": None if product is None else product.product_id, "product": product}
 
     def perform(self, id: int, command: dict[str, Any], key: str | None) -> tuple[str, int, int]:
@@ -241,6 +245,16 @@ class AuthorizeView(CheckoutAction):
                                       hold_seconds=current_app.config["FLEXIGIFT"].hold_seconds,
                                       order_reference=command.get("order_reference"), idempotency_key=key)
         return "holds", hold.id, 201
+
+
+def _check_owner(card_pks: list[int], payer) -> None:
+    """409 for a card not linked to the user named as paying."""
+    from ..errors import Conflict
+    for pk, card_id, user in (GiftCard.select(GiftCard.id, GiftCard.card_id, GiftCard.user)
+                              .where(GiftCard.id.in_(card_pks)).order_by(GiftCard.id).tuples()):
+        if user != payer.id:
+            raise Conflict(f"Gift card {shown_code(card_id)!r} is not linked to user {payer.user_id!r}.",
+                           "user_id", logref="not_the_users_card")
 
 
 class HoldAction(CheckoutAction):

@@ -29,9 +29,9 @@ from ..services import orders as order_service
 from .actions import ActionView, register_action
 from .endpoint import Endpoint
 from .forms import action_fields
-from .holds import Once, respond_with
+from .holds import Once, _check_owner, respond_with
 from .inputs import action_body, idempotency_key
-from .money import _product
+from .money import _check_possession, _payer, _product
 from .present import iso
 from .views import add_routes, collection_page, endpoint_named
 
@@ -154,8 +154,14 @@ class OrdersView(MethodView):
         key = idempotency_key()
         with database.atomic():
             product = _product(data["product_id"], links) if data.get("product_id") is not None else None
-            _check_visible([payment["card_id"] for payment in data["payments"]])
-            command = {**data, "product": product}
+            card_pks = [payment["card_id"] for payment in data["payments"]]
+            _check_visible(card_pks)
+            payer = _payer(data.get("user_id"))
+            for pk in card_pks:
+                _check_possession(pk, payer)
+            if payer is not None:
+                _check_owner(card_pks, payer)
+            command = {**data, "product": product, "payer": payer}
             outcome = Once.run(key, command, lambda: self._create(command, key))
             return respond_with(*outcome)
 
