@@ -11,6 +11,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from .currencies import ISO_4217
 from .schemas import Money
 from .services.issuing import MAX_CODE_LENGTH, MAX_CODES, code_space_problem
 
@@ -190,8 +191,8 @@ class OrderSchema(Schema):
     product_id = _text(50, "Product ID", "the product bought: its price is the default amount, and "
                        "each card must be able to pay for it")
     currency_code = fields.String(allow_none=True, load_default=None,
-                                  validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 "
-                                                           "currency code, like USD."),
+                                  validate=validate.OneOf(sorted(ISO_4217), error="Must be an ISO 4217 "
+                                                          "currency code, like USD."),
                                   metadata={"title": "Currency code", "max_length": 3,
                                             "description": "default: the product's currency"})
     mode = fields.String(load_default="capture", validate=validate.OneOf(["capture", "authorize"]),

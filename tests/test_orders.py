@@ -121,6 +121,7 @@ def test_bad_orders_are_422_naming_the_field(json_client):
     assert field_of(order(json_client, [], amount="1", payments=[{"card_id": "x"}], status=422)) \
         == "payments.0.card_id"
     assert field_of(order(json_client, [a], amount="1", mode="later", status=422)) == "mode"
+    assert field_of(order(json_client, [a], amount="1", currency_code="XYZ", status=422)) == "currency_code"
     assert field_of(order(json_client, [], amount="1", status=422,
                           payments=[{"card_id": a["id"], "amount": "2"}])) == "payments"
     json_client.post("/orders", {"order_reference": "x", "amount": "1", "currency_code": "USD",
