@@ -16,7 +16,7 @@ from marshmallow import Schema, fields
 
 from representations import Action, Link
 
-from ..action_schemas import CaptureSchema, OrderRefundSchema, OrderSchema, VoidSchema
+from ..action_schemas import CaptureSchema, OrderRefundSchema, OrderSchema, RefundSchema, VoidSchema
 from ..auth.principal import current_principal
 from ..db import database
 from ..errors import NotFound
@@ -226,6 +226,11 @@ RELATIONS = (
     Relation("order", "Order", "One order: amount, currency, mode, status, and what is held, paid "
              "and refunded; it links its holds (fg:hold) and ledger entries (fg:transaction) and "
              "offers capture, void and refund."),
+    Relation("refund", "Refund", "Return money to cards. On a redemption: POST amount (default: all "
+             "that is left), order_reference; 201 with the refund entry. On an order: POST amount "
+             "(default: all it paid and was not refunded); the cards get it back in the reverse order "
+             "of charging, never more than each paid; 200 with the order. Idempotency-Key makes "
+             "retries safe.", ("GET", "HEAD", "OPTIONS", "POST"), {"POST": RefundSchema()}),
     Relation("transaction", "Transaction", "One ledger entry: kind (issue, redeem, refund, reload, "
              "adjust), signed amount, balance_after, order_reference, idempotency_key; a capture "
              "links its hold (fg:hold), an order's charge or refund its order (fg:order). Append "
