@@ -204,6 +204,15 @@ def test_siren_html_and_options_offer_the_actions(client, json_client):
     assert "POST" in options.headers["Allow"]
     for rel in ("holds", "hold", "authorize", "capture", "void"):
         client.get(f"/rels/{rel}", headers={"Accept": "text/html"})
+    # an HTML form posts text: authorize, then void, as a browser would
+    made = client.post(f"/gift_cards/{created['id']}/authorize", {"amount": "7.50", "product_id": ""},
+                       headers={"Accept": "text/html"}, status=201)
+    assert "7.5" in made.text
+    held = json_client.get(f"/holds?gift_card={created['id']}&status=active").json
+    assert sorted(h["amount"] for h in held) == [5, 7.5]
+    bad = client.post(f"/gift_cards/{created['id']}/authorize", {"amount": "lots"},
+                      headers={"Accept": "text/html"}, status=422)
+    assert "amount" in bad.text
 
 
 def test_check_ledger_checks_holds(app, json_client, database_url):
