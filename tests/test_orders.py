@@ -174,3 +174,21 @@ def test_acceptance_a_checkout_authorizes_two_cards_captures_part_voids_the_rest
     assert [h["status"] for h in json_client.get(f"/holds?order_reference=ship-1").json] == ["captured", "voided"]
     assert json_client.get(f"/orders/{created['id']}").json["status"] == "refunded"
     assert balance_of(json_client, first["id"]) == 40 and balance_of(json_client, second["id"]) == 100
+
+
+def test_an_order_whose_holds_lapsed_cannot_be_captured(app, json_client):
+    import datetime
+
+    from flexigift.models import Hold
+
+    a, b, _ = world(json_client)
+    created = order(json_client, [a, b], amount="60.00", mode="authorize").json
+    with app.extensions["flexigift_db"].connection_context():
+        past = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(hours=1)
+        Hold.update(deadline=past).where(Hold.order == created["id"]).execute()
+    shown = json_client.get(f"/orders/{created['id']}").json
+    assert (shown["held"], shown["status"]) == (0, "voided")
+    assert logref(json_client.post(f"/orders/{created['id']}/capture", {}, status=409)) == "nothing_held"
+    json_client.post(f"/orders/{created['id']}/void", {}, status=200)
+    assert [h["status"] for h in json_client.get(f"/holds?order_id={created['id']}").json] == ["voided", "voided"]
+    assert balance_of(json_client, a["id"]) == 30 and balance_of(json_client, b["id"]) == 100
