@@ -11,6 +11,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from .currencies import ISO_4217
 from .schemas import Money
 from .services.issuing import MAX_CODE_LENGTH, MAX_CODES, code_space_problem
 
@@ -118,3 +119,101 @@ class ReloadSchema(Schema):
 
     amount = Money(positive=True, required=True, metadata={"title": "Amount"})
     order_reference = _text(100, "Order reference")
+
+
+class AuthorizeSchema(Schema):
+    """Hold an amount of a card's available balance: ``amount`` defaults to the product's price."""
+
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "default: the product's price"})
+    product_id = _text(50, "Product ID", "required unless amount is sent (or the body links the "
+                       "product, fg:product)")
+    order_reference = _text(100, "Order reference")
+    user_id = _text(50, "User ID", "the shopper paying: the card must be linked to this user "
+                    "(a checkout token must name one unless it found the card by its code)")
+
+
+class CaptureSchema(Schema):
+    """Debit all or part of what a hold (or an order's holds) reserve; the rest is released."""
+
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "default: all that is held"})
+
+
+class VoidSchema(Schema):
+    """Release a hold (or every active hold of an order): an empty body."""
+
+
+class OrderRefundSchema(Schema):
+    """Return money an order paid to its cards, in the reverse order of charging."""
+
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "default: all that the order paid and was not refunded"})
+
+
+#: The largest number of cards one order may be paid with.
+MAX_PAYMENTS = 20
+
+
+class PaymentSchema(Schema):
+    """One card paying an order: ``amount`` omitted fills from what the card has available."""
+
+    card_id = WholeNumber(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={
+        "title": "Gift card id", "description": "the card's id (its URL's last segment)"})
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "default: what the card has available, up to what is left"})
+
+
+class Payment(fields.Field):
+    """``{"card_id": 5, "amount": "20.00"}``, or, typed into an HTML form, ``5:20.00`` or ``5``."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict:
+        if isinstance(value, str):
+            card_id, _, amount = value.partition(":")
+            value = {"card_id": card_id.strip()}
+            if amount.strip():
+                value["amount"] = amount.strip()
+        if not isinstance(value, dict):
+            raise ValidationError('Must be an object like {"card_id": 5, "amount": "20.00"}.')
+        try:
+            return PaymentSchema().load(value)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+
+
+class OrderSchema(Schema):
+    """An order paid by one or more cards, all or nothing."""
+
+    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                    metadata={"title": "Order reference", "max_length": 100})
+    amount = Money(positive=True, load_default=None, allow_none=True, metadata={
+        "title": "Amount", "description": "required unless product_id is sent (its price)"})
+    product_id = _text(50, "Product ID", "the product bought: its price is the default amount, and "
+                       "each card must be able to pay for it")
+    currency_code = fields.String(allow_none=True, load_default=None,
+                                  validate=validate.OneOf(sorted(ISO_4217), error="Must be an ISO 4217 "
+                                                          "currency code, like USD."),
+                                  metadata={"title": "Currency code", "max_length": 3,
+                                            "description": "default: the product's currency"})
+    mode = fields.String(load_default="capture", validate=validate.OneOf(["capture", "authorize"]),
+                         metadata={"title": "Mode", "options": ("capture", "authorize"),
+                                   "description": "capture: debit now; authorize: hold now"})
+    user_id = _text(50, "User ID", "the shopper paying: every card must be linked to this user "
+                    "(a checkout token must name one unless it found the cards by their codes)")
+    payments = fields.List(Payment(), required=True,
+                           validate=validate.Length(min=1, max=MAX_PAYMENTS),
+                           metadata={"title": "Payments", "input": "text", "many": True,
+                                     "description": "[{card_id, amount}], in the order the cards are "
+                                     "charged; in a form, card_id:amount (or card_id alone), "
+                                     "comma-separated"})
+
+    @validates_schema
+    def _amount_or_product(self, data, **kwargs) -> None:
+        if data.get("amount") is None and data.get("product_id") is None:
+            raise ValidationError("Missing: send amount, or product_id to pay its price.", "amount")
+        if data.get("product_id") is None and data.get("currency_code") is None:
+            raise ValidationError("Missing: send currency_code, or product_id to pay in its currency.",
+                                  "currency_code")
+        cards = [payment["card_id"] for payment in data.get("payments") or []]
+        if len(set(cards)) != len(cards):
+            raise ValidationError("Must not name a card twice.", "payments")

@@ -28,8 +28,10 @@ from .registry import install
 from .resources.gift_cards import GiftCardEndpoint
 from .resources.history import ChangeEndpoint, register_history
 from .resources.events import register_events
+from .resources.holds import register_holds
 from .resources.home import register_home
 from .resources.issuers import IssuerEndpoint
+from .resources.orders import register_orders
 from .resources.issuing import register_issuing
 from .resources.descriptions import register_descriptions
 from .resources.forms import retry_action
@@ -158,6 +160,8 @@ def _register_routes(app: Flask) -> None:
     register_history(app, ChangeEndpoint(), parents={users: "user", cards: "gift_card",
                                                      products: "product", issuers: "issuer"})
     register_money(app)
+    register_holds(app)
+    register_orders(app)
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)

@@ -266,7 +266,7 @@ def export_postman(output: str | None, base_url: str) -> None:
 def check_ledger(database_url: str | None) -> None:
     """Check every card's ledger; list the cards at fault and exit 1 if there are any."""
     from .models import GiftCard
-    from .services.audit import ledger_discrepancies
+    from .services.audit import hold_discrepancies, ledger_discrepancies
 
     config = _config(database_url)
     db = open_database(config.database_url)
@@ -274,13 +274,17 @@ def check_ledger(database_url: str | None) -> None:
         if not db.table_exists(GiftCard._meta.table_name):
             raise click.ClickException("the database has no Flexigift schema; run flexigift init-db")
         discrepancies = ledger_discrepancies()
+        hold_problems = hold_discrepancies()
         checked = GiftCard.select().count()
     for discrepancy in discrepancies:
         click.echo(discrepancy.describe())
-    if discrepancies:
-        click.echo(f"ledger BROKEN: {len(discrepancies)} of {checked} gift cards", err=True)
+    for problem in hold_problems:
+        click.echo(problem)
+    if discrepancies or hold_problems:
+        click.echo(f"ledger BROKEN: {len(discrepancies)} of {checked} gift cards; "
+                   f"{len(hold_problems)} problems with holds", err=True)
         sys.exit(1)
-    click.echo(f"ledger OK: {checked} gift cards checked")
+    click.echo(f"ledger OK: {checked} gift cards and their holds checked")
 
 
 @main.group()

@@ -132,6 +132,8 @@ class Config:
     webhooks_allow_private: bool = False
     #: ``flexigift serve`` runs a deliverer thread in its process (development).
     serve_deliverer: bool = True
+    #: How long an authorization hold reserves its amount (``FLEXIGIFT_HOLD_SECONDS``).
+    hold_seconds: int = 7 * 86_400
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -156,6 +158,8 @@ class Config:
             webhooks_allow_private=_flag("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE",
                                          env.get("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE"), False),
             serve_deliverer=_flag("FLEXIGIFT_SERVE_DELIVERER", env.get("FLEXIGIFT_SERVE_DELIVERER"), True),
+            hold_seconds=_whole("FLEXIGIFT_HOLD_SECONDS", env.get("FLEXIGIFT_HOLD_SECONDS"), 7 * 86_400, 1,
+                                366 * 86_400),
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

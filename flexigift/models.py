@@ -105,6 +105,55 @@ class Product(BaseModel):
         indexes = [_LowerIndex("product", "product_id")]
 
 
+class Order(peewee.Model):
+    """One order paid by one or more cards, all or nothing: by holds (``authorize``)
+    or by redemptions (``capture``), each linked back to it. Its state is derived
+    from them; the row itself records only what was asked for."""
+
+    id = peewee.AutoField()
+    order_reference = peewee.CharField(max_length=100, index=True)
+    amount = peewee.BigIntegerField()
+    currency_code = peewee.CharField(max_length=3)
+    mode = peewee.CharField(max_length=10)
+    product = peewee.ForeignKeyField(Product, null=True, on_delete="RESTRICT")
+    idempotency_key = peewee.CharField(max_length=255, null=True)
+    date_created = peewee.DateTimeField(default=utcnow, index=True)
+    actor_name = peewee.CharField(max_length=100, null=True)
+    actor_role = peewee.CharField(max_length=60, null=True)
+    token_id = peewee.IntegerField(null=True)
+
+    class Meta:
+        database = database
+        table_name = "order"
+
+
+class Hold(peewee.Model):
+    """An amount reserved on a card until ``deadline``: ``active`` until captured (all or
+    part, ``captured``; a redeem entry linked to it) or voided. An active hold past its
+    deadline is shown ``lapsed`` and reserves nothing (no job needs to flip it)."""
+
+    id = peewee.AutoField()
+    gift_card = peewee.ForeignKeyField(GiftCard, backref="holds", on_delete="RESTRICT")
+    amount = peewee.BigIntegerField()
+    captured = peewee.BigIntegerField(default=0)
+    status = peewee.CharField(max_length=10, default="active")
+    order_reference = peewee.CharField(max_length=100, null=True, index=True)
+    order = peewee.ForeignKeyField(Order, null=True, backref="holds", on_delete="RESTRICT")
+    product = peewee.ForeignKeyField(Product, null=True, on_delete="RESTRICT")
+    deadline = peewee.DateTimeField()
+    idempotency_key = peewee.CharField(max_length=255, null=True)
+    date_created = peewee.DateTimeField(default=utcnow, index=True)
+    date_modified = peewee.DateTimeField(default=utcnow)
+    actor_name = peewee.CharField(max_length=100, null=True)
+    actor_role = peewee.CharField(max_length=60, null=True)
+    token_id = peewee.IntegerField(null=True)
+
+    class Meta:
+        database = database
+        table_name = "hold"
+        indexes = ((("gift_card", "status", "deadline"), False),)
+
+
 class Transaction(peewee.Model):
     """One entry of a card's ledger. Append only: never updated, never deleted."""
 
@@ -123,6 +172,9 @@ class Transaction(peewee.Model):
     actor_name = peewee.CharField(max_length=100, null=True)
     actor_role = peewee.CharField(max_length=60, null=True)
     token_id = peewee.IntegerField(null=True)
+    #: The hold a redemption captures, the order it paid (version 7).
+    hold = peewee.ForeignKeyField(Hold, null=True, backref="captures", on_delete="RESTRICT")
+    order = peewee.ForeignKeyField(Order, null=True, backref="entries", on_delete="RESTRICT")
 
     class Meta:
         database = database
@@ -144,6 +196,9 @@ class IdempotencyRecord(peewee.Model):
     fingerprint = peewee.CharField(max_length=64)
     status = peewee.IntegerField(null=True)
     transaction = peewee.ForeignKeyField(Transaction, null=True, on_delete="RESTRICT")
+    #: The outcome of a request whose answer is a hold or an order (version 7).
+    resource_kind = peewee.CharField(max_length=20, null=True)
+    resource_id = peewee.IntegerField(null=True)
     date_created = peewee.DateTimeField(default=utcnow)
 
     class Meta:
@@ -330,8 +385,8 @@ class Delivery(peewee.Model):
 
 
 #: The tables of the API's data (each with an ``id``).
-MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord, Change, Event, Webhook,
-          Delivery]
+MODELS = [Issuer, User, GiftCard, Product, Transaction, IdempotencyRecord, Change, Order, Hold, Event,
+          Webhook, Delivery]
 #: The tables whose rows are counted by triggers (the collections' tables).
 COUNTED = (Issuer, User, GiftCard, Product, Transaction)
 #: Every table the migrations create (MODELS, then the bookkeeping ones).

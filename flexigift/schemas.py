@@ -100,6 +100,8 @@ class GiftCardSchema(ResourceSchema):
     issuer = _text(50, required=True, title="Issuer")
     balance = Money(required=True, metadata={"title": "Balance"})
     initial_balance = _read_only(Money)
+    available_balance = _read_only(Money, metadata={
+        "description": "the balance less what the card's active holds reserve"})
     currency_code = fields.String(
         allow_none=True,
         validate=validate.OneOf(sorted(ISO_4217), error="Must be an ISO 4217 currency code, like USD."),

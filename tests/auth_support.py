@@ -120,6 +120,10 @@ def build_world(admin: TokenClient) -> World:
                                                   "price": "40.00", "eligible_issuer": "Gap"})["id"]
     world.ids["redemption"] = post(f"/gift_cards/{world['kohls_card']}/redeem",
                                    {"product_id": "kohls-towel", "amount": "10.00"})["id"]
+    world.ids["hold"] = post(f"/gift_cards/{world['kohls_card']}/authorize", {"amount": "20.00"})["id"]
+    world.ids["order"] = post("/orders", {"order_reference": "o-1", "amount": "30.00", "currency_code": "USD",
+                                          "mode": "authorize",
+                                          "payments": [{"card_id": world["kohls_card"]}]})["id"]
     return world
 
 

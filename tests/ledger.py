@@ -12,7 +12,7 @@ from collections import defaultdict
 import pytest
 
 from flexigift.models import GiftCard, Transaction
-from flexigift.services.audit import ledger_discrepancies
+from flexigift.services.audit import hold_discrepancies, ledger_discrepancies
 
 SIGNS = {"redeem": -1, "refund": 1, "reload": 1}
 
@@ -67,7 +67,7 @@ def assert_ledger_holds(app) -> None:
     """The invariant holds for every card, by our count and by the service's audit."""
     with app.extensions["flexigift_db"].connection_context():
         problems = ledger_problems()
-        audit = [discrepancy.describe() for discrepancy in ledger_discrepancies()]
+        audit = [discrepancy.describe() for discrepancy in ledger_discrepancies()] + hold_discrepancies()
     assert not problems, "\n".join(problems[:20])
     assert not audit, "\n".join(audit[:20])
 

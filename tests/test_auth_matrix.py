@@ -82,6 +82,24 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("transactions_item", "GET"): ALL,
     ("transaction_refund", "GET"): roles(A, C, R),
     ("transaction_refund", "POST"): roles(A, C),
+    ("holds_collection", "GET"): roles(A, C, R),
+    ("holds_item", "GET"): ALL,
+    ("gift_card_holds", "GET"): ALL,
+    ("gift_card_authorize", "GET"): roles(A, C, R),
+    ("gift_card_authorize", "POST"): roles(A, C),
+    ("hold_capture", "GET"): roles(A, C, R),
+    ("hold_capture", "POST"): roles(A, C),
+    ("hold_void", "GET"): roles(A, C, R),
+    ("hold_void", "POST"): roles(A, C),
+    ("orders_collection", "GET"): roles(A, C, R),
+    ("orders_collection", "POST"): roles(A, C),
+    ("orders_item", "GET"): roles(A, C, R),
+    ("order_capture", "GET"): roles(A, C, R),
+    ("order_capture", "POST"): roles(A, C),
+    ("order_void", "GET"): roles(A, C, R),
+    ("order_void", "POST"): roles(A, C),
+    ("order_refund", "GET"): roles(A, C, R),
+    ("order_refund", "POST"): roles(A, C),
     ("changes_collection", "GET"): roles(A, R),
     ("changes_item", "GET"): ALL,
     ("events_collection", "GET"): roles(A, I),
@@ -101,7 +119,7 @@ HOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["card.*"], "secret": "
 
 #: Which row of the world a route's ``id`` names (one every allowed role can see).
 TARGETS = {"users": "user", "gift_cards": "kohls_card", "products": "kohls_product",
-           "issuers": "kohls", "transactions": "redemption"}
+           "issuers": "kohls", "transactions": "redemption", "holds": "hold", "orders": "order"}
 
 
 def routed(app) -> dict[tuple[str, str], str]:
@@ -203,6 +221,15 @@ class Cell:
             ("issuer_bulk_create", "POST"): {"card_ids": [f"bulk-{n}"], "balance": 1},
             ("issuer_generate_codes", "POST"): {"number_of_codes": 1, "length": 10, "prefix": f"G{n}"},
             ("transaction_refund", "POST"): {"amount": "0.01"},
+            ("gift_card_authorize", "POST"): {"amount": "0.01", "user_id": "user005"},
+            ("hold_capture", "POST"): {"amount": "0.01"},
+            ("hold_void", "POST"): {},
+            ("orders_collection", "POST"): {"order_reference": f"o-{n}", "amount": "0.01",
+                                            "currency_code": "USD", "user_id": "user005",
+                                            "payments": [{"card_id": self.world["kohls_card"]}]},
+            ("order_capture", "POST"): {"amount": "0.01"},
+            ("order_void", "POST"): {},
+            ("order_refund", "POST"): {"amount": "0.01"},
             ("sign_in", "POST"): {"token": self.admin.secret},
             ("sign_out", "POST"): {},
             ("webhooks_collection", "POST"): HOOK,

@@ -178,7 +178,7 @@ def test_check_ledger_passes_on_a_sound_ledger(app, json_client, database_url):
     reload(json_client, created["id"], amount=1)
     result = CliRunner().invoke(main, ["check-ledger", "--database-url", database_url])
     assert result.exit_code == 0, result.output
-    assert "ledger OK: 1 gift cards checked" in result.output
+    assert "ledger OK: 1 gift cards and their holds checked" in result.output
 
 
 def test_check_ledger_reports_a_corrupted_card_and_exits_non_zero(app, json_client, database_url):

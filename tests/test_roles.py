@@ -141,13 +141,15 @@ def _hal_rels(document: dict) -> set[str]:
 
 
 EXPECTED_CARD_RELS = {
-    A: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:reload"},
-    I: {"self", "fg:issuer", "fg:transactions", "fg:history", "fg:reload"},
-    C: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem"},
-    R: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history"},
+    A: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:reload",
+        "fg:holds", "fg:authorize"},
+    I: {"self", "fg:issuer", "fg:transactions", "fg:history", "fg:reload", "fg:holds"},
+    C: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:holds",
+        "fg:authorize"},
+    R: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:holds"},
 }
-EXPECTED_CARD_ACTIONS = {A: {"update", "delete", "redeem", "reload"}, I: {"update", "delete", "reload"},
-                         C: {"redeem"}, R: set()}
+EXPECTED_CARD_ACTIONS = {A: {"update", "delete", "redeem", "reload", "authorize"},
+                         I: {"update", "delete", "reload"}, C: {"redeem", "authorize"}, R: set()}
 
 
 @pytest.mark.parametrize("who", ROLES)

@@ -97,6 +97,17 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "transactions_collection": {"GET": _roles(A, I, R)},
     "transactions_item": {"GET": EVERYONE},
     "transaction_refund": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "holds_collection": {"GET": _roles(A, C, R)},
+    "holds_item": {"GET": _roles(A, I, C, R)},
+    "gift_card_holds": {"GET": EVERYONE},
+    "gift_card_authorize": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "hold_capture": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "hold_void": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "orders_collection": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "orders_item": {"GET": _roles(A, C, R)},
+    "order_capture": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "order_void": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
+    "order_refund": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "changes_collection": {"GET": _roles(A, R)},
     "changes_item": {"GET": _roles(A, I, C, R)},
     "events_collection": {"GET": _roles(A, I)},
@@ -111,7 +122,8 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
 
 #: Routes whose link stands for an action: shown only to roles that may POST there.
 ACTIONS = frozenset({"gift_card_redeem", "gift_card_reload", "card_lookup", "transaction_refund",
-                     "issuer_bulk_create", "issuer_generate_codes",
+                     "issuer_bulk_create", "issuer_generate_codes", "gift_card_authorize",
+                     "hold_capture", "hold_void", "order_capture", "order_void", "order_refund",
                      "delivery_redeliver"})
 
 def allowed(role: str, route: str | None, method: str) -> bool:

@@ -18,8 +18,8 @@ from typing import Any, Iterable
 
 import peewee
 
-from ..models import (CardGrant, Change, Delivery, Event, GiftCard, Issuer, Product, Transaction, User,
-                      Webhook, utcnow)
+from ..models import (CardGrant, Change, Delivery, Event, GiftCard, Hold, Issuer, Order, Product, Transaction,
+                      User, Webhook, utcnow)
 
 #: route → the kind of row its ``id`` names (for routes whose rows a scope can hide).
 ROUTE_KINDS = {
@@ -35,9 +35,12 @@ ROUTE_KINDS = {
     "events_item": "event",
     "webhooks_item": "webhook", "webhooks_deliveries": "webhook",
     "deliveries_item": "delivery", "delivery_redeliver": "delivery",
+    "gift_card_holds": "gift_card", "gift_card_authorize": "gift_card",
+    "holds_item": "hold", "hold_capture": "hold", "hold_void": "hold",
+    "orders_item": "order", "order_capture": "order", "order_void": "order", "order_refund": "order",
 }
 MODELS = {"user": User, "gift_card": GiftCard, "product": Product, "issuer": Issuer,
-          "transaction": Transaction, "change": Change,
+          "transaction": Transaction, "change": Change, "hold": Hold, "order": Order,
           "event": Event, "webhook": Webhook, "delivery": Delivery}
 
 
@@ -92,6 +95,8 @@ class IssuerScope(Scope):
             return Webhook.issuer_id == self.issuer_id
         if kind == "delivery":
             return Delivery.webhook.in_(Webhook.select(Webhook.id).where(Webhook.issuer_id == self.issuer_id))
+        if kind == "hold":
+            return Hold.gift_card.in_(self._cards())
         if kind == "change":
             products = Product.select(Product.id).where(Product.issuer == self.issuer_id)
             return (((Change.resource == "gift_card") & Change.resource_id.in_(self._cards()))
@@ -123,6 +128,9 @@ class CheckoutScope(Scope):
         if kind == "transaction":
             cards = GiftCard.select(GiftCard.id).where(self._cards())
             return Transaction.gift_card.in_(cards) | (Transaction.token_id == self.token_id)
+        if kind == "hold":
+            cards = GiftCard.select(GiftCard.id).where(self._cards())
+            return Hold.gift_card.in_(cards) | (Hold.token_id == self.token_id)
         if kind == "change":
             cards = GiftCard.select(GiftCard.id).where(self._cards())
             return (Change.resource == "user") | (

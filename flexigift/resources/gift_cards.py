@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from representations import Action, Link
 
-from ..action_schemas import RedeemSchema, ReloadSchema
+from ..action_schemas import AuthorizeSchema, RedeemSchema, ReloadSchema
 from ..errors import BadRequest, Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, User
 from ..money import format_cents, to_number
@@ -21,6 +21,7 @@ from ..schemas import GiftCardSchema
 from ..auth.principal import current_principal
 from ..services.actors import shown_code
 from ..services.ledger import record_issue
+from ..services.payments import held_subquery
 from ..services.cards import ACTIVE, status_of
 from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
 from ..services.linking import ensure_linkable, user_by_user_id
@@ -34,6 +35,7 @@ from .present import day, iso, json_object, json_text
 DESCRIPTIVE = ("card_id", "expiry_date", "single_use", "rechargeable", "recipient_email", "reference")
 REDEEM_FIELDS = action_fields(RedeemSchema())
 RELOAD_FIELDS = action_fields(ReloadSchema())
+AUTHORIZE_FIELDS = action_fields(AuthorizeSchema())
 
 
 def card_status(card: GiftCard, today: datetime.date | None = None) -> str:
@@ -91,7 +93,9 @@ class GiftCardEndpoint(Endpoint):
 
     def select(self):
         # Only what properties() and links() read of the user and the issuer.
-        return (GiftCard.select(GiftCard, User.id, User.user_id, Issuer.id, Issuer.name)
+        # and what the card's active holds reserve (its available balance is the rest)
+        return (GiftCard.select(GiftCard, User.id, User.user_id, Issuer.id, Issuer.name,
+                                held_subquery().alias("held"))
                 .join(User, on=(GiftCard.user == User.id), join_type=JOIN.LEFT_OUTER).switch(GiftCard)
                 .join(Issuer))
 
@@ -103,6 +107,7 @@ class GiftCardEndpoint(Endpoint):
             "balance": to_number(card.balance),
             "expiry_date": day(card.expiry_date),
             "initial_balance": to_number(card.initial_balance),
+            "available_balance": to_number(card.balance - int(getattr(card, "held", 0) or 0)),
             "currency_code": card.currency_code,
             "status": card_status(card),
             "single_use": card.single_use,
@@ -123,16 +128,20 @@ class GiftCardEndpoint(Endpoint):
         links["fg:transactions"] = Link(urls.sub("gift_cards", card.id, "transactions"), "Transaction log")
         if card_status(card) == ACTIVE:
             links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), "Pay with this card")
+            links["fg:authorize"] = Link(urls.sub("gift_cards", card.id, "authorize"),
+                                         "Hold an amount of this card")
             if card.rechargeable:
                 links["fg:reload"] = Link(urls.sub("gift_cards", card.id, "reload"), "Add money to this card")
         return links
 
     def actions(self, card: GiftCard, urls, properties: dict[str, Any]) -> list[Action]:
-        """Update and delete, and, on an active card, redeem and (when rechargeable) reload."""
+        """Update and delete, and, on an active card, redeem, authorize and (when rechargeable) reload."""
         actions = super().actions(card, urls, properties)
         if properties["status"] == ACTIVE:
             actions.append(Action("redeem", urls.sub("gift_cards", card.id, "redeem"), "POST",
                                   "Pay for a product with this card", fields=REDEEM_FIELDS))
+            actions.append(Action("authorize", urls.sub("gift_cards", card.id, "authorize"), "POST",
+                                  "Hold an amount of this card", fields=AUTHORIZE_FIELDS))
             if card.rechargeable:
                 actions.append(Action("reload", urls.sub("gift_cards", card.id, "reload"), "POST",
                                       "Add money to this card", fields=RELOAD_FIELDS))

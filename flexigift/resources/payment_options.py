@@ -113,15 +113,16 @@ def _option(card: GiftCard, amount: int, urls: Urls) -> Resource:
     links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), f"Pay with {shown_code(card.card_id)}")
     return Resource(kind="payment_option", rel="fg:payment_options", links=links, properties={
         "card_id": shown_code(card.card_id), "issuer": card.issuer.name, "balance": to_number(card.balance),
-        "amount": to_number(amount), "currency_code": card.currency_code,
+        "available_balance": to_number(card.balance - getattr(card, "held", 0)), "amount": to_number(amount), "currency_code": card.currency_code,
         "expiry_date": day(card.expiry_date)})
 
 
 def _unusable(card: GiftCard, reasons: list[str], urls: Urls) -> Resource:
     return Resource(kind="unusable_card", rel="fg:unusable_cards", links=_card_links(card, urls),
                     properties={"card_id": shown_code(card.card_id), "issuer": card.issuer.name,
-                                "balance": to_number(card.balance), "currency_code": card.currency_code,
-                                "reasons": reasons})
+                                "balance": to_number(card.balance),
+                                "available_balance": to_number(card.balance - getattr(card, "held", 0)),
+                                "currency_code": card.currency_code, "reasons": reasons})
 
 
 def _user_link(user: User, urls: Urls) -> dict[str, Link]:

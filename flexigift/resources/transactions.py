@@ -65,6 +65,8 @@ class TransactionEndpoint(Endpoint):
         actor_name=q.Text(Transaction.actor_name),
         actor_role=q.Text(Transaction.actor_role),
         date_modified=q.DateTime(Transaction.date_created),  # an entry is never modified
+        hold_id=q.Integer(Transaction.hold),
+        order_id=q.Integer(Transaction.order),
     )
     zoomable = {
         "gift_card": Zoom("gift_card", "gift_cards", Transaction.gift_card, many=False),
@@ -104,6 +106,10 @@ class TransactionEndpoint(Endpoint):
         if entry.refund_of_id is not None:
             links["fg:refund_of"] = Link(urls.item("transactions", entry.refund_of_id),
                                          "The redemption this refunds")
+        if entry.hold_id is not None:
+            links["fg:hold"] = Link(urls.item("holds", entry.hold_id), "The hold this captures")
+        if entry.order_id is not None:
+            links["fg:order"] = Link(urls.item("orders", entry.order_id), "The order this pays or refunds")
         if entry.kind == "redeem":
             links["fg:refund"] = Link(urls.sub("transactions", entry.id, "refund"), "Refund this redemption")
         return links

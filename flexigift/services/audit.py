@@ -71,3 +71,25 @@ def ledger_discrepancies() -> list[Discrepancy]:
                      | (issue_id != first_id))
              .order_by(GiftCard.id).tuples())
     return [Discrepancy(*row[:7], bool(row[7])) for row in query]
+
+
+def hold_discrepancies() -> list[str]:
+    """Every card whose holds reserve more than its balance (``0 <= available_balance <=
+    balance`` broken), and every hold that captured more than it held or holds a
+    non-positive amount (two queries)."""
+    from ..models import Hold
+    from .payments import reserving
+
+    held = fn.COALESCE(fn.SUM(Hold.amount), 0)
+    cards = (GiftCard.select(GiftCard.id, GiftCard.card_id, GiftCard.balance, held)
+             .join(Hold, on=((Hold.gift_card == GiftCard.id) & reserving()))
+             .group_by(GiftCard.id, GiftCard.card_id, GiftCard.balance)
+             .having(held > GiftCard.balance).order_by(GiftCard.id).tuples())
+    found = [f"gift card {pk} ({card_id}): holds reserve {format_cents(int(total))}, more than its "
+             f"balance {format_cents(balance)} (available_balance below 0)" for pk, card_id, balance, total in cards]
+    holds = (Hold.select(Hold.id, Hold.amount, Hold.captured)
+             .where((Hold.captured > Hold.amount) | (Hold.captured < 0) | (Hold.amount <= 0))
+             .order_by(Hold.id).tuples())
+    found += [f"hold {pk}: captured {format_cents(captured)} of {format_cents(amount)} held"
+              for pk, amount, captured in holds]
+    return found

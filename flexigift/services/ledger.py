@@ -26,7 +26,7 @@ from ..money import MAX_CENTS, format_cents
 from ..query.compiled import CompiledSelect, CompiledStatement
 from .actors import current_actor, shown_code
 from .cards import ACTIVE, REDEEMED, status_of, today_utc, usable
-from .payments import refusals
+from .payments import held_on, refusals
 
 #: The largest id a row can have (PostgreSQL's ``serial``).
 MAX_ID = 2**31 - 1
@@ -76,7 +76,7 @@ def _named(product: Product) -> str:
     return f"product {product.product_id!r}"
 
 
-_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of")
+_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of", "hold", "order")
 _ACTOR = ("actor_name", "actor_role", "token_id")
 _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
     gift_card=slot("gift_card"), kind=slot("kind"), amount=slot("amount"),
@@ -86,7 +86,7 @@ _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
 
 def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
     """Append one ledger entry, made by the current actor (``details``: product, user,
-    order_reference, idempotency_key, refund_of)."""
+    order_reference, idempotency_key, refund_of, hold, order)."""
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
@@ -108,31 +108,35 @@ def record_issue(card_pk: int, balance: int, user_pk: int | None) -> Transaction
 def redeem(card_pk: int, product: Product, amount: int | None = None, *,
            order_reference: str | None = None, allow_partial: bool = False,
            idempotency_key: str | None = None, today: datetime.date | None = None,
-           payer: User | None = None) -> Transaction:
+           payer: User | None = None, order: int | None = None) -> Transaction:
     """Debit ``amount`` (default: the product's price) from a card for ``product``.
 
     With ``allow_partial``, debit ``min(balance, amount)`` when the balance is
     positive. A single-use card becomes ``redeemed``. 409 naming the reason
     when the card cannot pay, or cannot pay that much, or (with ``payer``) is
-    not linked to the user paying.
+    not linked to the user paying. Only the available balance can pay (the balance
+    less the card's active holds): the card's row lock, taken first, keeps new holds
+    out until this commits.
     """
     today = today or today_utc()
     wanted = product.price if amount is None else amount
-    card = card_for_update(card_pk, lock=allow_partial)
+    card = card_for_update(card_pk, lock=True)
     if payer is not None and card.user_id != payer.id:
         raise Conflict(f"Gift card {shown_code(card.card_id)!r} is not linked to user {payer.user_id!r}.",
                        "user_id", logref="not_the_users_card")
-    reasons = refusals(card, product, today)
+    held = held_on(card.id)
+    reasons = refusals(card, product, today, held)
     if reasons:
         raise _refused(card, reasons[0], product)
-    debit = min(card.balance, wanted) if allow_partial else wanted
-    if card.balance < debit:
-        raise _insufficient(card, debit)
-    balance_after = _debit(card, product, debit, today)
+    available = card.balance - held
+    debit = min(available, wanted) if allow_partial else wanted
+    if available < debit:
+        raise _insufficient(card, debit, held)
+    balance_after = _debit(card, product, debit, today, held)
     if balance_after is None:
         raise _why_not(card_pk, product, debit, today)
     return _entry(card.id, "redeem", -debit, balance_after, product=product.id, user=card.user_id,
-                  order_reference=order_reference, idempotency_key=idempotency_key)
+                  order_reference=order_reference, idempotency_key=idempotency_key, order=order)
 
 
 _DEBIT = CompiledStatement(lambda slot: (
@@ -140,22 +144,25 @@ _DEBIT = CompiledStatement(lambda slot: (
                     status=peewee.Case(None, [(GiftCard.single_use == True, REDEEMED)],  # noqa: E712
                                        GiftCard.status),
                     date_modified=slot("now"))
-    .where(GiftCard.id == slot("card"), GiftCard.balance >= slot("amount"), usable(slot("today")),
+    .where(GiftCard.id == slot("card"), GiftCard.balance >= slot("needed"), usable(slot("today")),
            GiftCard.issuer == slot("issuer"), GiftCard.currency_code == slot("currency"))
     .returning(GiftCard.balance)))
 
 
-def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date) -> int | None:
-    """The one conditional UPDATE of a redemption: the new balance, or None if refused."""
-    rows = _DEBIT.execute(amount=amount, now=utcnow(), card=card.id, today=today, issuer=product.issuer_id,
+def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date, held: int = 0) -> int | None:
+    """The one conditional UPDATE of a redemption: the new balance, or None if refused
+    (``held``: what the card's active holds reserve, which the debit must leave)."""
+    rows = _DEBIT.execute(amount=amount, needed=amount + held, now=utcnow(), card=card.id, today=today,
+                          issuer=product.issuer_id,
                           currency=product.issuer.currency_code).fetchall()
     return rows[0][0] if rows else None
 
 
-def _insufficient(card: GiftCard, amount: int) -> Conflict:
+def _insufficient(card: GiftCard, amount: int, held: int = 0) -> Conflict:
+    holds = f" ({format_cents(held)} of its {format_cents(card.balance)} is held)" if held else ""
     return Conflict(
-        f"Gift card {shown_code(card.card_id)!r} holds {format_cents(card.balance)} {card.currency_code}, "
-        f"less than {format_cents(amount)}; nothing was debited (send allow_partial to debit "
+        f"Gift card {shown_code(card.card_id)!r} holds {format_cents(card.balance - held)} {card.currency_code}"
+        f"{holds}, less than {format_cents(amount)}; nothing was debited (send allow_partial to debit "
         "what it holds).", "amount", logref="insufficient_balance",
     )
 
@@ -163,10 +170,11 @@ def _insufficient(card: GiftCard, amount: int) -> Conflict:
 def _why_not(card_pk: int, product: Product, amount: int, today: datetime.date) -> Conflict:
     """Why a conditional UPDATE matched no row: the card changed since it was read."""
     card = card_for_update(card_pk)
-    reasons = refusals(card, product, today)
+    held = held_on(card.id)
+    reasons = refusals(card, product, today, held)
     if reasons:
         return _refused(card, reasons[0], product)
-    return _insufficient(card, amount)
+    return _insufficient(card, amount, held)
 
 
 # -- refund ----------------------------------------------------------------
@@ -178,7 +186,7 @@ def refundable(redemption: Transaction) -> int:
 
 
 def refund(redemption_pk: int, amount: int | None = None, *, order_reference: str | None = None,
-           idempotency_key: str | None = None) -> Transaction:
+           idempotency_key: str | None = None, order: int | None = None) -> Transaction:
     """Return up to what remains of one redemption to its card (default: all of it).
 
     The redemption's row is locked first (``FOR UPDATE`` on PostgreSQL), so
@@ -197,7 +205,7 @@ def refund(redemption_pk: int, amount: int | None = None, *, order_reference: st
     return _entry(redemption.gift_card_id, "refund", amount, balance_after, refund_of=redemption.id,
                   product=redemption.product_id, user=redemption.user_id,
                   order_reference=order_reference or redemption.order_reference,
-                  idempotency_key=idempotency_key)
+                  idempotency_key=idempotency_key, order=order or redemption.order_id)
 
 
 def _locked_redemption(pk: int) -> Transaction:

@@ -3,14 +3,17 @@
 A card can pay when it was issued by the product's eligible issuer, that
 issuer's product_code_restrictions admit the product, it is active and not
 past its expiry day, it holds a positive balance and its currency is the
-product's. Each usable card covers ``min(balance, price)``.
+product's. Each usable card covers ``min(available balance, price)``, the
+available balance being the balance less what the card's active holds reserve.
 """
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
 
-from ..models import GiftCard, Issuer, Product
+import peewee
+
+from ..models import GiftCard, Hold, Issuer, Product, utcnow
 from .cards import DISABLED, EXPIRED, REDEEMED, status_of, today_utc
 from .restrictions import admits
 
@@ -18,8 +21,47 @@ from .restrictions import admits
 REASONS = ("wrong_issuer", "restricted_product", "currency", "disabled", "redeemed", "expired", "empty")
 
 
-def refusals(card: GiftCard, product: Product, today: datetime.date | None = None) -> list[str]:
-    """Every reason (from :data:`REASONS`) why ``card`` cannot pay for ``product``; [] if it can."""
+def reserving(now: datetime.datetime | None = None) -> peewee.Expression:
+    """SQL: the hold still reserves its amount (active and not past its deadline)."""
+    return (Hold.status == "active") & (Hold.deadline > (now or utcnow()))
+
+
+def held_on(card_pk: int, now: datetime.datetime | None = None) -> int:
+    """What the card's active holds reserve now."""
+    return int(Hold.select(peewee.fn.COALESCE(peewee.fn.SUM(Hold.amount), 0))
+               .where((Hold.gift_card == card_pk) & reserving(now)).scalar())
+
+
+def held_on_cards(card_pks: list[int], now: datetime.datetime | None = None) -> dict[int, int]:
+    """What the active holds of each card reserve (cards without holds: absent), in one query."""
+    if not card_pks:
+        return {}
+    query = (Hold.select(Hold.gift_card, peewee.fn.SUM(Hold.amount))
+             .where(Hold.gift_card.in_(sorted(set(card_pks))) & reserving(now))
+             .group_by(Hold.gift_card).tuples())
+    return {card: int(total) for card, total in query}
+
+
+def sql_now() -> peewee.Node:
+    """SQL: the database's clock, in UTC without an offset, as times are stored (a query
+    compiled once and run many times must not carry the time it was compiled at)."""
+    from ..db import is_postgres
+    if is_postgres():
+        return peewee.SQL("(now() AT TIME ZONE 'UTC')")
+    return peewee.SQL("strftime('%Y-%m-%d %H:%M:%f', 'now')")
+
+
+def held_subquery() -> peewee.Node:
+    """SQL: what the active holds of the outer query's card reserve (a correlated subquery)."""
+    inner = Hold.alias("reserving_hold")
+    return (inner.select(peewee.fn.COALESCE(peewee.fn.SUM(inner.amount), 0))
+            .where((inner.gift_card == GiftCard.id) & (inner.status == "active")
+                   & (inner.deadline > sql_now())))
+
+
+def refusals(card: GiftCard, product: Product, today: datetime.date | None = None, held: int = 0) -> list[str]:
+    """Every reason (from :data:`REASONS`) why ``card`` cannot pay for ``product``; [] if it can
+    (``held``: what its active holds reserve, which it cannot spend)."""
     issuer: Issuer = product.issuer
     reasons = []
     if card.issuer_id != issuer.id:
@@ -31,7 +73,7 @@ def refusals(card: GiftCard, product: Product, today: datetime.date | None = Non
     status = status_of(card, today)
     if status in (DISABLED, REDEEMED, EXPIRED):
         reasons.append(status)
-    if card.balance <= 0:
+    if card.balance - held <= 0:
         reasons.append("empty")
     return reasons
 
@@ -54,12 +96,14 @@ def payment_options_for(user_pk: int, product: Product, today: datetime.date | N
     """The payment options of the user with primary key ``user_pk`` for ``product`` (one query)."""
     today = today or today_utc()
     options = PaymentOptions(product)
-    cards = (GiftCard.select(GiftCard, Issuer).join(Issuer)
-             .where(GiftCard.user == user_pk).order_by(GiftCard.id))
+    cards = list(GiftCard.select(GiftCard, Issuer).join(Issuer)
+                 .where(GiftCard.user == user_pk).order_by(GiftCard.id))
+    held = held_on_cards([card.id for card in cards])
     for card in cards:
-        reasons = refusals(card, product, today)
+        card.held = held.get(card.id, 0)
+        reasons = refusals(card, product, today, held.get(card.id, 0))
         if reasons:
             options.unusable.append((card, reasons))
         else:
-            options.usable.append((card, min(card.balance, product.price)))
+            options.usable.append((card, min(card.balance - held.get(card.id, 0), product.price)))
     return options
