@@ -2,7 +2,8 @@
 
 Redeem, refund and reload each change the balance with ONE conditional
 ``UPDATE`` (the condition re-checks, in the database, everything the change
-needs: enough balance, an active unexpired card, room under balance_max) and
+needs: enough balance, an active unexpired card, room under balance_max for a
+reload; a refund is never limited by balance_max, only by MAX_CENTS) and
 write exactly one transaction entry. Callers run them inside one database
 transaction (``database.atomic()``), so a refusal raised here leaves nothing
 written. Concurrent requests cannot overdraw a card: the row lock the UPDATE
@@ -210,16 +211,20 @@ def _locked_redemption(pk: int) -> Transaction:
 
 
 def _credit(card_pk: int, amount: int, *, reactivate: bool) -> int:
-    """Add a refund to the card, within balance_max; a full refund re-opens a single-use card."""
+    """Add a refund to the card; a full refund re-opens a single-use card.
+
+    balance_max limits reloads and issuing, never the return of money the card
+    paid: only MAX_CENTS (the largest balance a card may hold) bounds a refund.
+    """
     status = peewee.Case(None, [(GiftCard.status == REDEEMED, ACTIVE)], GiftCard.status) \
         if reactivate else GiftCard.status
     query = (GiftCard
              .update(balance=GiftCard.balance + amount, status=status, date_modified=utcnow())
-             .where(GiftCard.id == card_pk, _room_for(amount))
+             .where(GiftCard.id == card_pk, GiftCard.balance <= MAX_CENTS - amount)
              .returning(GiftCard.balance).tuples())
     rows = list(query.execute())
     if not rows:
-        raise _above_max(card_for_update(card_pk), amount)
+        raise _above_max(card_for_update(card_pk), amount, limited=False)
     return rows[0][0]
 
 
@@ -229,8 +234,9 @@ def _room_for(amount: int) -> peewee.Expression:
     return within_max & (GiftCard.balance <= MAX_CENTS - amount)
 
 
-def _above_max(card: GiftCard, amount: int) -> Conflict:
-    limit = (f"its balance_max of {format_cents(card.balance_max)}" if card.balance_max is not None
+def _above_max(card: GiftCard, amount: int, limited: bool = True) -> Conflict:
+    limit = (f"its balance_max of {format_cents(card.balance_max)}"
+             if limited and card.balance_max is not None
              else f"the largest balance a card may hold ({format_cents(MAX_CENTS)})")
     return Conflict(
         f"Adding {format_cents(amount)} to gift card {shown_code(card.card_id)!r} (balance "
