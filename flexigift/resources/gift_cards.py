@@ -20,9 +20,9 @@ from ..money import format_cents, to_number
 from ..schemas import GiftCardSchema
 from ..auth.principal import current_principal
 from ..services.actors import shown_code
-from ..services.ledger import record_issue
-from ..services.cards import ACTIVE, status_of
-from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
+from ..services.cards import ACTIVE, EXPIRED, as_date, change_card, status_of
+from ..services.issuers import issuer_named
+from ..services.issuing import KEEP, CardTerms, issue_card
 from ..services.linking import ensure_linkable, user_by_user_id
 from ..query import fields as q
 from ..query.zoom import Zoom
@@ -163,50 +163,49 @@ class GiftCardEndpoint(Endpoint):
         issuer = issuer_named(data["issuer"])
         user = user_by_user_id(data["user_id"]) if data.get("user_id") is not None else None
         _check_balance_max(data["balance"], data.get("balance_max"))
-        expiry = data["expiry_date"] if "expiry_date" in data else expiry_from(
-            issuer.expires_after, datetime.datetime.now(datetime.timezone.utc).date())
-        card = GiftCard.create(
-            card_id=data["card_id"], user=user, issuer=issuer,
-            balance=data["balance"], initial_balance=data["balance"],
-            currency_code=data.get("currency_code") or issuer.currency_code or DEFAULT_CURRENCY,
-            expiry_date=expiry, status=data.get("status") or "active",
-            single_use=data.get("single_use", False), rechargeable=data.get("rechargeable", True),
-            balance_max=data.get("balance_max"), recipient_email=data.get("recipient_email"),
-            reference=data.get("reference"), metadata=json_text(data.get("metadata")),
-        )
-        record_issue(card.id, card.balance, user.id if user is not None else None)
+        terms = CardTerms(balance=data["balance"], single_use=data.get("single_use", False),
+                          rechargeable=data.get("rechargeable", True), balance_max=data.get("balance_max"),
+                          expiry_date=data["expiry_date"] if "expiry_date" in data else KEEP)
+        card = issue_card(issuer, data["card_id"], terms, user_pk=user.id if user is not None else None,
+                          currency_code=data.get("currency_code"), status=data.get("status") or ACTIVE,
+                          recipient_email=data.get("recipient_email"), reference=data.get("reference"),
+                          metadata=json_text(data.get("metadata")))
         card.issuer, card.user = issuer, user
         return card
 
     def change(self, card: GiftCard, data: dict[str, Any], *, replace: bool) -> GiftCard:
+        """Only the columns that differ are written, through the card service's rules."""
         if replace:
+            if "expiry_date" not in data and status_of(card) == EXPIRED:
+                data = {**data, "expiry_date": card.expiry_date}  # only an explicit extension revives it
             data = self.cleared(data)
         _check_unchanged(card, data)
+        changes: dict[str, Any] = {}
         if "card_id" in data and data["card_id"] != card.card_id:
             self.check_unique(card, GiftCard.card_id, data["card_id"], "card_id")
         if "user_id" in data:
             user = user_by_user_id(data["user_id"]) if data["user_id"] is not None else None
             ensure_linkable(card, user)
-            card.user = user
+            if (user.id if user is not None else None) != card.user_id:
+                changes["user"] = user
         if "issuer" in data and data["issuer"] != card.issuer.name:
-            raise Conflict(f"A card's issuer is fixed when it is issued (this one is "
-                           f"{card.issuer.name}'s).", "issuer", logref="issuer_fixed")
-        if data.get("status") is not None:
-            _change_status(card, data["status"])
-        for key in DESCRIPTIVE:
-            if key in data:
-                setattr(card, key, data[key])
-        if "balance_max" in data:
-            _check_balance_max(card.balance, data["balance_max"])
-            card.balance_max = data["balance_max"]
-        if "metadata" in data:
-            card.metadata = json_text(data["metadata"])
-        card.touch()
-        card.save()
-        return card
+            changes["issuer"] = data["issuer"]
+        if data.get("currency_code") is not None and data["currency_code"] != card.currency_code:
+            changes["currency_code"] = data["currency_code"]
+        if data.get("status") is not None and _status_changes(card, data["status"]):
+            changes["status"] = data["status"]
+        for key in (*DESCRIPTIVE, "balance_max"):
+            if key in data and data[key] != _stored(card, key):
+                changes[key] = data[key]
+        if "metadata" in data and json_text(data["metadata"]) != card.metadata:
+            changes["metadata"] = json_text(data["metadata"])
+        return change_card(card, changes)
 
     def change_action(self, changes: dict[str, list[Any]]) -> str:
-        """``disabled`` or ``enabled`` for a change of status alone, ``updated`` otherwise."""
+        """``extended`` for an expired card brought back by a later expiry date, ``disabled``
+        or ``enabled`` for a change of status alone, ``updated`` otherwise."""
+        if "expiry_date" in changes and changes.get("status", [None])[0] == EXPIRED:
+            return "extended"
         if set(changes) == {"status"}:
             return {"disabled": "disabled", "active": "enabled"}.get(changes["status"][1], "updated")
         return "updated"
@@ -228,18 +227,18 @@ def _user_id_of(user_pk: int) -> str:
 
 
 def _check_unchanged(card: GiftCard, data: dict[str, Any]) -> None:
-    problems = {}
     if data.get("balance") is not None and data["balance"] != card.balance:
-        problems["balance"] = [
+        raise ValidationFailed.single("balance", (
             f"The balance is {format_cents(card.balance)}; it changes only through transactions "
-            "(redeem, refund, reload), never by PUT or PATCH. Send the current balance or omit it."
-        ]
-    if data.get("currency_code") is not None and data["currency_code"] != card.currency_code:
-        problems["currency_code"] = [
-            f"A card's currency is fixed when it is issued (it is {card.currency_code})."
-        ]
-    if problems:
-        raise ValidationFailed.from_messages(problems)
+            "(redeem, refund, reload, adjust), never by PUT or PATCH. Send the current balance or omit it."))
+
+
+def _stored(card: GiftCard, key: str) -> Any:
+    """A column as the loaded data compares with it (dates as dates)."""
+    value = getattr(card, key)
+    if key == "expiry_date" and isinstance(value, str):
+        return as_date(value)
+    return value
 
 
 def _check_balance_max(balance: int, balance_max: int | None) -> None:
@@ -249,10 +248,11 @@ def _check_balance_max(balance: int, balance_max: int | None) -> None:
         )
 
 
-def _change_status(card: GiftCard, status: str) -> None:
+def _status_changes(card: GiftCard, status: str) -> bool:
+    """Whether setting ``status`` changes the stored status (409 on a redeemed card)."""
     if status == card.status:
-        return
+        return False
     if card.status == "redeemed":
         raise Conflict(f"Gift card {shown_code(card.card_id)!r} has been redeemed; its status cannot change.",
                        "status", logref="card_redeemed")
-    card.status = status
+    return True
