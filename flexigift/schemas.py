@@ -25,10 +25,11 @@ METADATA_MAX_BYTES = 4096
 class Money(fields.Field):
     """An exact amount of money, loaded as integer cents."""
 
-    def __init__(self, *, positive: bool = False, as_string: bool = False, **kwargs):
+    def __init__(self, *, positive: bool = False, signed: bool = False, as_string: bool = False, **kwargs):
         kwargs.setdefault("metadata", {}).setdefault("input", "number")
         super().__init__(**kwargs)
         self.positive = positive
+        self.signed = signed
         self.as_string = as_string
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
@@ -38,7 +39,9 @@ class Money(fields.Field):
             raise ValidationError(f"Must be an amount of money: {error}.") from None
         if self.positive and cents <= 0:
             raise ValidationError("Must be greater than 0.")
-        if cents < 0:
+        if self.signed and cents == 0:
+            raise ValidationError("Must not be 0: send a positive amount to add, a negative one to take away.")
+        if cents < 0 and not self.signed:
             raise ValidationError("Must not be negative.")
         return cents
 

@@ -141,12 +141,12 @@ def _hal_rels(document: dict) -> set[str]:
 
 
 EXPECTED_CARD_RELS = {
-    A: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:reload"},
+    A: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:reload", "fg:adjust"},
     I: {"self", "fg:issuer", "fg:transactions", "fg:history", "fg:reload"},
     C: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem"},
     R: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history"},
 }
-EXPECTED_CARD_ACTIONS = {A: {"update", "delete", "redeem", "reload"}, I: {"update", "delete", "reload"},
+EXPECTED_CARD_ACTIONS = {A: {"update", "delete", "redeem", "reload", "adjust"}, I: {"update", "delete", "reload"},
                          C: {"redeem"}, R: set()}
 
 

@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from representations import Action, Link
 
-from ..action_schemas import RedeemSchema, ReloadSchema
+from ..action_schemas import AdjustSchema, RedeemSchema, ReloadSchema
 from ..errors import BadRequest, Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, User
 from ..money import format_cents, to_number
@@ -34,6 +34,7 @@ from .present import day, iso, json_object, json_text
 DESCRIPTIVE = ("card_id", "expiry_date", "single_use", "rechargeable", "recipient_email", "reference")
 REDEEM_FIELDS = action_fields(RedeemSchema())
 RELOAD_FIELDS = action_fields(ReloadSchema())
+ADJUST_FIELDS = action_fields(AdjustSchema())
 
 
 def card_status(card: GiftCard, today: datetime.date | None = None) -> str:
@@ -136,10 +137,11 @@ class GiftCardEndpoint(Endpoint):
             links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), "Pay with this card")
             if card.rechargeable:
                 links["fg:reload"] = Link(urls.sub("gift_cards", card.id, "reload"), "Add money to this card")
+        links["fg:adjust"] = Link(urls.sub("gift_cards", card.id, "adjust"), "Correct this card's balance")
         return links
 
     def actions(self, card: GiftCard, urls, properties: dict[str, Any]) -> list[Action]:
-        """Update and delete, and, on an active card, redeem and (when rechargeable) reload."""
+        """Update, delete and adjust, and, on an active card, redeem and (when rechargeable) reload."""
         actions = super().actions(card, urls, properties)
         if properties["status"] == ACTIVE:
             actions.append(Action("redeem", urls.sub("gift_cards", card.id, "redeem"), "POST",
@@ -147,6 +149,8 @@ class GiftCardEndpoint(Endpoint):
             if card.rechargeable:
                 actions.append(Action("reload", urls.sub("gift_cards", card.id, "reload"), "POST",
                                       "Add money to this card", fields=RELOAD_FIELDS))
+        actions.append(Action("adjust", urls.sub("gift_cards", card.id, "adjust"), "POST",
+                              "Correct this card's balance", fields=ADJUST_FIELDS))
         return actions
 
     # -- writing ---------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The money actions over HTTP: redeem and reload a card, refund a redemption.
+"""The money actions over HTTP: redeem, reload and adjust a card, refund a redemption.
 
-``POST /gift_cards/<id>/redeem``, ``POST /gift_cards/<id>/reload`` and
+``POST /gift_cards/<id>/redeem``, ``POST /gift_cards/<id>/reload``,
+``POST /gift_cards/<id>/adjust`` (an admin's correction) and
 ``POST /transactions/<id>/refund`` each answer 201 with the new ledger entry
 (``Location``: ``/transactions/<entry id>``). An ``Idempotency-Key`` header
 makes a retry of the same request return the first response without a second
@@ -15,7 +16,7 @@ from flask import Flask, Response, request
 
 from representations import Link
 
-from ..action_schemas import RedeemSchema, RefundSchema, ReloadSchema
+from ..action_schemas import AdjustSchema, RedeemSchema, RefundSchema, ReloadSchema
 from ..db import database
 from ..auth.principal import current_principal
 from ..auth.roles import CHECKOUT
@@ -160,6 +161,15 @@ class ReloadView(CardAction):
                              idempotency_key=key)
 
 
+class AdjustView(CardAction):
+    """``POST /gift_cards/<id>/adjust``: an admin's correction of the balance, with its reason."""
+
+    name, title, schema = "adjust", "Correct this card's balance", AdjustSchema()
+
+    def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
+        return ledger.adjust(id, command["amount"], command["reason"], idempotency_key=key)
+
+
 class RefundView(MoneyAction):
     """``POST /transactions/<id>/refund``: return money of a redemption to its card."""
 
@@ -184,6 +194,10 @@ RELATIONS = (
     Relation("reload", "Reload", "Add money to a rechargeable card, never above its balance_max: "
              "POST amount. 201 with the reload entry.", ("GET", "HEAD", "OPTIONS", "POST"),
              {"POST": ReloadSchema()}),
+    Relation("adjust", "Adjust", "An admin's correction of a card's balance, whatever its status: "
+             "POST amount (signed: positive adds, negative takes away) and reason (required). Never "
+             "takes the balance below zero. 201 with the adjust entry; send an Idempotency-Key header "
+             "to make retries safe.", ("GET", "HEAD", "OPTIONS", "POST"), {"POST": AdjustSchema()}),
     Relation("refund", "Refund", "Return money of one redemption to its card: POST amount "
              "(default: all that is left). 201 with the refund entry.",
              ("GET", "HEAD", "OPTIONS", "POST"), {"POST": RefundSchema()}),
@@ -191,9 +205,10 @@ RELATIONS = (
 
 
 def register_money(app: Flask) -> None:
-    """Route redeem, reload and refund."""
+    """Route redeem, reload, adjust and refund."""
     register_action(app, "/gift_cards/<int:id>/redeem", RedeemView, "gift_card_redeem")
     register_action(app, "/gift_cards/<int:id>/reload", ReloadView, "gift_card_reload")
+    register_action(app, "/gift_cards/<int:id>/adjust", AdjustView, "gift_card_adjust")
     register_action(app, "/transactions/<int:id>/refund", RefundView, "transaction_refund")
     registry = registry_of(app)
     for relation in RELATIONS:

@@ -1,6 +1,6 @@
 """The ledger: every change of a card's balance after it is issued.
 
-Redeem, refund and reload each change the balance with ONE conditional
+Redeem, refund, reload and adjust each change the balance with ONE conditional
 ``UPDATE`` (the condition re-checks, in the database, everything the change
 needs: enough balance, an active unexpired card, room under balance_max for a
 reload; a refund is never limited by balance_max, only by MAX_CENTS) and
@@ -76,7 +76,7 @@ def _named(product: Product) -> str:
     return f"product {product.product_id!r}"
 
 
-_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of")
+_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of", "reason")
 _ACTOR = ("actor_name", "actor_role", "token_id")
 _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
     gift_card=slot("gift_card"), kind=slot("kind"), amount=slot("amount"),
@@ -86,7 +86,7 @@ _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
 
 def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
     """Append one ledger entry, made by the current actor (``details``: product, user,
-    order_reference, idempotency_key, refund_of)."""
+    order_reference, idempotency_key, refund_of, reason)."""
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
@@ -275,3 +275,37 @@ def _check_reloadable(card: GiftCard, amount: int, today: datetime.date) -> None
     limit = MAX_CENTS if card.balance_max is None else card.balance_max
     if card.balance + amount > limit:
         raise _above_max(card, amount)
+
+
+# -- adjust ----------------------------------------------------------------
+def spendable_floor() -> peewee.Expression:
+    """SQL: the lowest balance a debit that is not a redemption may leave on a card.
+
+    The one place that says how low an adjustment may take a balance: zero
+    today; with holds, the card's active holds.
+    """
+    return peewee.Value(0)
+
+
+def adjust(card_pk: int, amount: int, reason: str, *, idempotency_key: str | None = None) -> Transaction:
+    """An admin's correction: add (or, negative, take away) ``amount`` with its ``reason``.
+
+    Whatever the card's status; never below :func:`spendable_floor` (409
+    ``below_zero``) nor above MAX_CENTS. One conditional UPDATE, one entry.
+    """
+    card = card_for_update(card_pk)
+    query = (GiftCard
+             .update(balance=GiftCard.balance + amount, date_modified=utcnow())
+             .where(GiftCard.id == card.id, GiftCard.balance + amount >= spendable_floor(),
+                    GiftCard.balance <= MAX_CENTS - amount)
+             .returning(GiftCard.balance).tuples())
+    rows = list(query.execute())
+    if not rows:
+        card = card_for_update(card_pk)
+        if amount > 0:
+            raise _above_max(card, amount, limited=False)
+        raise Conflict(f"Taking {format_cents(-amount)} from gift card {shown_code(card.card_id)!r} "
+                       f"(balance {format_cents(card.balance)}) would take its balance below zero.",
+                       "amount", logref="below_zero")
+    return _entry(card.id, "adjust", amount, rows[0][0], user=card.user_id, reason=reason,
+                  idempotency_key=idempotency_key)
