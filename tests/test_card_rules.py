@@ -98,3 +98,27 @@ def test_a_patch_writes_only_the_columns_it_changes(json_client):
     with count_queries() as counted:  # a PATCH that changes nothing writes nothing
         json_client.patch(f"/gift_cards/{created['id']}", {"reference": "r2"})
     assert not [sql for sql in counted.queries if sql.lstrip().upper().startswith("UPDATE")]
+
+
+# -- an issuer's currency ---------------------------------------------------------
+
+@pytest.mark.parametrize("accept", MEDIA_TYPES)
+def test_an_issuers_currency_cannot_change_while_cards_or_products_are_priced_in_it(app, client, json_client,
+                                                                                    accept):
+    created = issuer(json_client, name="Galeries", currency_code="EUR")
+    json_client.patch(f"/issuers/{created['id']}", {"currency_code": "GBP"})  # nothing priced yet
+    json_client.post("/gift_cards", {"card_id": "gal-1", "issuer": "Galeries", "balance": 5})
+    before = database_snapshot(app)
+    response = client.patch_json(f"/issuers/{created['id']}", {"currency_code": "USD"},
+                                 headers={"Accept": accept}, status=409)
+    assert "currency_in_use" in response.text
+    assert database_snapshot(app) == before
+    json_client.patch(f"/issuers/{created['id']}", {"currency_code": "GBP", "expires_after": "2y"})
+
+
+def test_products_alone_hold_an_issuers_currency(json_client):
+    created = issuer(json_client)
+    json_client.post("/products", {"product_id": "p-1", "name": "x", "price": 1, "eligible_issuer": "Kohls"})
+    response = json_client.put(f"/issuers/{created['id']}", {"name": "Kohls", "currency_code": "EUR"},
+                               status=409)
+    assert logref(response) == "currency_in_use"
