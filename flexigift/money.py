@@ -63,3 +63,44 @@ def to_number(cents: int) -> decimal.Decimal:
 def format_cents(cents: int) -> str:
     """Cents as text with two decimals: ``5000`` → ``"50.00"``."""
     return format(to_decimal(cents), "f")
+
+
+# -- any currency ------------------------------------------------------------
+def parse_minor(value: object, currency_code: str | None) -> int:
+    """``value`` (int, Decimal or numeric string) as integer minor units of ``currency_code``:
+    ``"1.250"`` BHD → ``1250``, ``1000`` JPY → ``1000``. More decimals than the currency
+    has is an :class:`InvalidAmount` naming the currency."""
+    from .currencies import decimals_of
+
+    places = decimals_of(currency_code)
+    if isinstance(value, bool):
+        raise InvalidAmount("must be an amount of money, not a boolean")
+    if isinstance(value, int):
+        amount = decimal.Decimal(value)
+    elif isinstance(value, decimal.Decimal):
+        amount = value
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value) and len(value) <= 40:
+        amount = decimal.Decimal(value)
+    else:
+        raise InvalidAmount("must be an amount of money, like 50 or \"12.50\"")
+    if not amount.is_finite():
+        raise InvalidAmount("must be a finite number")
+    scaled = amount.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        allowed = "no decimals" if places == 0 else f"at most {places} decimal{'s' if places > 1 else ''}"
+        raise InvalidAmount(f"{currency_code or 'this currency'} has {allowed}")
+    if abs(scaled) > MAX_CENTS:
+        raise InvalidAmount(f"must not exceed {format_minor(MAX_CENTS, currency_code)}")
+    return int(scaled)
+
+
+def minor_to_decimal(minor: int, currency_code: str | None) -> decimal.Decimal:
+    """Minor units as a decimal with the currency's places: ``1250`` BHD → ``1.250``."""
+    from .currencies import decimals_of
+
+    return decimal.Decimal(minor).scaleb(-decimals_of(currency_code))
+
+
+def format_minor(minor: int, currency_code: str | None) -> str:
+    """Minor units as text with the currency's places: JPY ``"1000"``, BHD ``"1.250"``."""
+    return format(minor_to_decimal(minor, currency_code), "f")
