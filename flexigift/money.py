@@ -6,8 +6,11 @@ numbers where the tutorials show them that way (``"balance": 250``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import decimal
 import re
+from typing import Iterator
 
 #: The largest amount we accept: far beyond any gift card, far inside a BIGINT.
 MAX_CENTS = 10**15
@@ -53,16 +56,38 @@ def to_decimal(cents: int) -> decimal.Decimal:
     return decimal.Decimal(cents).scaleb(-2)
 
 
-def to_number(cents: int) -> decimal.Decimal:
-    """Cents as the tutorials show a balance: whole amounts without decimals."""
-    if cents % 100 == 0:
-        return decimal.Decimal(cents // 100)
-    return to_decimal(cents)
+def to_number(cents: int, currency_code: str | None = None) -> decimal.Decimal:
+    """Minor units as the tutorials show a balance: whole amounts without decimals
+    (in ``currency_code``'s minor units; cents when it is not given)."""
+    from .currencies import decimals_of
+
+    unit = 10 ** decimals_of(currency_code)
+    if cents % unit == 0:
+        return decimal.Decimal(cents // unit)
+    return minor_to_decimal(cents, currency_code)
 
 
-def format_cents(cents: int) -> str:
-    """Cents as text with two decimals: ``5000`` → ``"50.00"``."""
-    return format(to_decimal(cents), "f")
+def format_cents(cents: int, currency_code: str | None = None) -> str:
+    """Minor units as text with the currency's decimals: ``5000`` → ``"50.00"`` (JPY ``"5000"``)."""
+    return format(minor_to_decimal(cents, currency_code), "f")
+
+
+#: The currency the amounts of the request body being loaded are in (None: 2 decimals).
+_BODY_CURRENCY: contextvars.ContextVar[str | None] = contextvars.ContextVar("body_currency", default=None)
+
+
+@contextlib.contextmanager
+def amounts_in(currency_code: str | None) -> Iterator[None]:
+    """Load the amounts of a body in ``currency_code``'s minor units (schemas.Money)."""
+    token = _BODY_CURRENCY.set(currency_code)
+    try:
+        yield
+    finally:
+        _BODY_CURRENCY.reset(token)
+
+
+def body_currency() -> str | None:
+    return _BODY_CURRENCY.get()
 
 
 # -- any currency ------------------------------------------------------------

@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from representations.encoding import dumps, json_value
 
 from .currencies import ISO_4217
-from .money import InvalidAmount, format_cents, parse_cents, to_number
+from .money import InvalidAmount, body_currency, format_cents, parse_cents, parse_minor, to_number
 from .services.issuers import InvalidPeriod, parse_period
 from .services.restrictions import InvalidRestrictions, parse_restrictions
 
@@ -33,8 +33,9 @@ class Money(fields.Field):
         self.as_string = as_string
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
+        currency = body_currency()
         try:
-            cents = parse_cents(value)
+            cents = parse_cents(value) if currency is None else parse_minor(value, currency)
         except InvalidAmount as error:
             raise ValidationError(f"Must be an amount of money: {error}.") from None
         if self.positive and cents <= 0:

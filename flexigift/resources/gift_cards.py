@@ -21,7 +21,8 @@ from ..schemas import GiftCardSchema
 from ..auth.principal import current_principal
 from ..services.actors import shown_code
 from ..services.cards import ACTIVE, EXPIRED, as_date, change_card, status_of
-from ..services.issuers import issuer_named
+from ..currencies import ISO_4217
+from ..services.issuers import DEFAULT_CURRENCY, issuer_named
 from ..services.issuing import KEEP, CardTerms, issue_card
 from ..services.linking import ensure_linkable, user_by_user_id
 from ..query import fields as q
@@ -112,14 +113,14 @@ class GiftCardEndpoint(Endpoint):
             "card_id": shown_code(card.card_id),
             "user_id": card.user.user_id if card.user_id is not None else None,
             "issuer": card.issuer.name,
-            "balance": to_number(card.balance),
+            "balance": to_number(card.balance, card.currency_code),
             "expiry_date": day(card.expiry_date),
-            "initial_balance": to_number(card.initial_balance),
+            "initial_balance": to_number(card.initial_balance, card.currency_code),
             "currency_code": card.currency_code,
             "status": card_status(card),
             "single_use": card.single_use,
             "rechargeable": card.rechargeable,
-            "balance_max": None if card.balance_max is None else to_number(card.balance_max),
+            "balance_max": None if card.balance_max is None else to_number(card.balance_max, card.currency_code),
             "recipient_email": card.recipient_email,
             "reference": card.reference,
             "metadata": json_object(card.metadata),
@@ -154,6 +155,17 @@ class GiftCardEndpoint(Endpoint):
         return actions
 
     # -- writing ---------------------------------------------------------
+    def currency_for(self, body: dict[str, Any], obj: GiftCard | None = None) -> str | None:
+        """A card's own currency; for a new card, the one it asks for or its issuer's."""
+        if obj is not None:
+            return obj.currency_code
+        asked = body.get("currency_code")
+        if isinstance(asked, str) and asked in ISO_4217:
+            return asked
+        named = body.get("issuer")
+        issuer = Issuer.get_or_none(Issuer.name == named) if isinstance(named, str) else None
+        return issuer.currency_code if issuer is not None and issuer.currency_code else DEFAULT_CURRENCY
+
     def load(self, body: dict[str, Any], *, partial=False) -> dict[str, Any]:
         data = super().load(body, partial=partial)
         sets_user, user_pk = linked_id(body.get("_links"), ("fg:user", "user"), "users_item")
@@ -233,7 +245,7 @@ def _user_id_of(user_pk: int) -> str:
 def _check_unchanged(card: GiftCard, data: dict[str, Any]) -> None:
     if data.get("balance") is not None and data["balance"] != card.balance:
         raise ValidationFailed.single("balance", (
-            f"The balance is {format_cents(card.balance)}; it changes only through transactions "
+            f"The balance is {format_cents(card.balance, card.currency_code)}; it changes only through transactions "
             "(redeem, refund, reload, adjust), never by PUT or PATCH. Send the current balance or omit it."))
 
 

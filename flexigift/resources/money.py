@@ -23,7 +23,8 @@ from ..auth.roles import CHECKOUT
 from ..auth.scopes import CheckoutScope
 from ..errors import Forbidden, ValidationFailed
 from ..http.urls import Urls
-from ..models import Issuer, Product, Transaction, User
+from ..models import GiftCard, Issuer, Product, Transaction, User
+from ..money import amounts_in
 from ..query.compiled import CompiledSelect
 from ..registry import Relation, registry_of
 from ..services import idempotency, ledger
@@ -42,7 +43,8 @@ class MoneyAction(ActionView):
     """A POST that changes a balance, in one database transaction, optionally idempotent."""
 
     def post(self, id: int) -> Response:
-        data, links = action_body(self.schema)
+        with amounts_in(self.currency_for(id)):
+            data, links = action_body(self.schema)
         key = idempotency_key()
         presenter, ledger_entries = current_presenter(), transactions()
         with database.atomic():
@@ -70,6 +72,10 @@ class MoneyAction(ActionView):
             idempotency.complete(key, CREATED, entry_id)
         return entry_id, CREATED, False
 
+    def currency_for(self, id: int) -> str | None:
+        """The currency of the amounts in the body (None: the target does not exist; 404 follows)."""
+        return None
+
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
         """The request as plain values (what the idempotency fingerprint covers)."""
         return data
@@ -80,6 +86,10 @@ class MoneyAction(ActionView):
 
 class CardAction(MoneyAction):
     """A money action on a card."""
+
+    def currency_for(self, id: int) -> str | None:
+        return (GiftCard.select(GiftCard.currency_code).where(GiftCard.id == id).scalar()
+                if 0 < id <= MAX_ID else None)
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         card = ledger.card_for_update(id)
@@ -174,6 +184,10 @@ class RefundView(MoneyAction):
     """``POST /transactions/<id>/refund``: return money of a redemption to its card."""
 
     name, title, schema = "refund", "Refund this redemption", RefundSchema()
+
+    def currency_for(self, id: int) -> str | None:
+        return (GiftCard.select(GiftCard.currency_code).join(Transaction)
+                .where(Transaction.id == id).scalar() if 0 < id <= MAX_ID else None)
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         ledger_entries = transactions()

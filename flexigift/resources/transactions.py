@@ -86,8 +86,8 @@ class TransactionEndpoint(Endpoint):
         created = iso(entry.date_created)
         return {
             "kind": entry.kind,
-            "amount": to_number(entry.amount),
-            "balance_after": to_number(entry.balance_after),
+            "amount": to_number(entry.amount, entry.gift_card.currency_code),
+            "balance_after": to_number(entry.balance_after, entry.gift_card.currency_code),
             "currency_code": entry.gift_card.currency_code,
             "order_reference": entry.order_reference,
             "idempotency_key": entry.idempotency_key,

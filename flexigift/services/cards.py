@@ -80,8 +80,8 @@ def check_card_change(card: GiftCard, changes: dict[str, Any], today: datetime.d
 
 
 def _below_balance(card: GiftCard, balance_max: int) -> Conflict:
-    return Conflict(f"balance_max {format_cents(balance_max)} is below the balance of gift card "
-                    f"{shown_code(card.card_id)!r} ({format_cents(card.balance)}); it can never be "
+    return Conflict(f"balance_max {_in(card, balance_max)} is below the balance of gift card "
+                    f"{shown_code(card.card_id)!r} ({_in(card, card.balance)}); it can never be "
                     "set below the balance.", "balance_max", logref="balance_max_below_balance")
 
 
@@ -116,3 +116,8 @@ def change_card(card: GiftCard, changes: dict[str, Any]) -> GiftCard:
         setattr(card, name, value)
     card.date_modified = now
     return card
+
+
+def _in(card: GiftCard, amount: int) -> str:
+    """An amount in the card's currency, as text (JPY "1000", BHD "1.250")."""
+    return format_cents(amount, card.currency_code)

@@ -151,8 +151,8 @@ def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date) 
 
 def _insufficient(card: GiftCard, amount: int) -> Conflict:
     return Conflict(
-        f"Gift card {shown_code(card.card_id)!r} holds {format_cents(card.balance)} {card.currency_code}, "
-        f"less than {format_cents(amount)}; nothing was debited (send allow_partial to debit "
+        f"Gift card {shown_code(card.card_id)!r} holds {_in(card, card.balance)} {card.currency_code}, "
+        f"less than {_in(card, amount)}; nothing was debited (send allow_partial to debit "
         "what it holds).", "amount", logref="insufficient_balance",
     )
 
@@ -235,12 +235,12 @@ def _room_for(amount: int) -> peewee.Expression:
 
 
 def _above_max(card: GiftCard, amount: int, limited: bool = True) -> Conflict:
-    limit = (f"its balance_max of {format_cents(card.balance_max)}"
+    limit = (f"its balance_max of {_in(card, card.balance_max)}"
              if limited and card.balance_max is not None
-             else f"the largest balance a card may hold ({format_cents(MAX_CENTS)})")
+             else f"the largest balance a card may hold ({_in(card, MAX_CENTS)})")
     return Conflict(
-        f"Adding {format_cents(amount)} to gift card {shown_code(card.card_id)!r} (balance "
-        f"{format_cents(card.balance)}) would exceed {limit}.", "amount", logref="above_balance_max",
+        f"Adding {_in(card, amount)} to gift card {shown_code(card.card_id)!r} (balance "
+        f"{_in(card, card.balance)}) would exceed {limit}.", "amount", logref="above_balance_max",
     )
 
 
@@ -304,8 +304,13 @@ def adjust(card_pk: int, amount: int, reason: str, *, idempotency_key: str | Non
         card = card_for_update(card_pk)
         if amount > 0:
             raise _above_max(card, amount, limited=False)
-        raise Conflict(f"Taking {format_cents(-amount)} from gift card {shown_code(card.card_id)!r} "
-                       f"(balance {format_cents(card.balance)}) would take its balance below zero.",
+        raise Conflict(f"Taking {_in(card, -amount)} from gift card {shown_code(card.card_id)!r} "
+                       f"(balance {_in(card, card.balance)}) would take its balance below zero.",
                        "amount", logref="below_zero")
     return _entry(card.id, "adjust", amount, rows[0][0], user=card.user_id, reason=reason,
                   idempotency_key=idempotency_key)
+
+
+def _in(card: GiftCard, amount: int) -> str:
+    """An amount in the card's currency, as text (JPY "1000", BHD "1.250")."""
+    return format_cents(amount, card.currency_code)
