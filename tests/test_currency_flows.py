@@ -98,3 +98,14 @@ def test_a_patch_of_a_yen_card_reads_amounts_in_yen(json_client):
     assert field_of(response) == "balance_max"
     assert logref(json_client.patch(f"/gift_cards/{card['id']}", {"balance_max": 999}, status=409)) \
         == "balance_max_below_balance"
+
+
+def test_bulk_issuing_reads_and_shows_amounts_in_the_issuers_currency(json_client):
+    shop = json_client.post("/issuers", {"name": "Shop", "currency_code": "JPY"}).json
+    issued = json_client.post(f"/issuers/{shop['id']}/bulk_create", {"card_ids": ["b-1"], "balance": 500}).json
+    assert issued["balance"] == 500
+    [card] = json_client.get("/gift_cards?card_id=b-1").json
+    assert (card["balance"], card["currency_code"]) == (500, "JPY")
+    response = json_client.post(f"/issuers/{shop['id']}/generate_codes",
+                                {"number_of_codes": 1, "length": 8, "balance": "0.5"}, status=422)
+    assert field_of(response) == "balance" and "JPY" in response.text
