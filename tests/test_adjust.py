@@ -3,12 +3,14 @@ with a mandatory reason, never below zero, idempotent like redeem, offered as an
 action in every media type and documented under /rels (SPEC 2, 4.4)."""
 from __future__ import annotations
 
+import decimal
+
 import pytest
 
 from api_helpers import database_snapshot
 from hypermedia import SIREN
 from ledger import ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
-from money_helpers import balance_of, entries_of, exact, field_of, kohls_world, logref, redeem
+from money_helpers import balance_of, entries_of, field_of, kohls_world, redeem
 
 MEDIA_TYPES = ["application/json", "application/hal+json", SIREN, "application/hal+xml", "text/html"]
 
@@ -90,9 +92,4 @@ def test_an_adjustment_from_an_html_form(client, json_client):
     response = client.post(f"/gift_cards/{created['id']}/adjust", {"amount": "-2.50", "reason": "typo"},
                            headers={"Accept": "text/html"}, status=201)
     assert "typo" in response.text
-    assert balance_of(json_client, created["id"]) == exact_amount("97.50")
-
-
-def exact_amount(text: str):
-    import decimal
-    return decimal.Decimal(text)
+    assert balance_of(json_client, created["id"]) == decimal.Decimal("97.50")
