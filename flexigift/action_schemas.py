@@ -1,5 +1,5 @@
 """marshmallow schemas of the actions' bodies: issuing in bulk, generating codes,
-redeeming, refunding and reloading.
+redeeming, refunding, reloading and adjusting.
 
 As with the resources' schemas, they validate plain state and report every
 field at fault; their fields are also the fields of the Siren actions, HTML
@@ -112,6 +112,15 @@ class RefundSchema(Schema):
     amount = Money(positive=True, load_default=None, allow_none=True, metadata={
         "title": "Amount", "description": "default: all that is left to refund"})
     order_reference = _text(100, "Order reference")
+
+
+class AdjustSchema(Schema):
+    """An admin's correction of a balance: a signed amount and why."""
+
+    amount = Money(signed=True, required=True, metadata={
+        "title": "Amount", "description": "signed: positive adds, negative takes away; never below zero"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "title": "Reason", "max_length": 200, "description": "required: why the balance is corrected"})
 
 
 class ReloadSchema(Schema):

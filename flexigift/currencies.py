@@ -1,4 +1,4 @@
-"""ISO 4217 currency codes in current use."""
+"""ISO 4217 currency codes in current use, and the minor units (decimals) of each."""
 
 ISO_4217 = frozenset(
     """
@@ -12,3 +12,19 @@ ISO_4217 = frozenset(
     USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
     """.split()
 )
+
+#: Decimals of the currencies whose minor unit is not the hundredth (ISO 4217's
+#: list one, "minor unit"); every other code has 2.
+_DECIMALS = {
+    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+#: The most decimals any currency has.
+MAX_DECIMALS = 4
+
+
+def decimals_of(currency_code: str | None) -> int:
+    """How many decimals an amount in ``currency_code`` has (JPY 0, USD 2, BHD 3, CLF 4);
+    2 for an unknown or missing code."""
+    return _DECIMALS.get(currency_code or "", 2)

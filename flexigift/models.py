@@ -167,6 +167,8 @@ class Transaction(peewee.Model):
     order_reference = peewee.CharField(max_length=100, null=True)
     idempotency_key = peewee.CharField(max_length=255, null=True)
     refund_of = peewee.ForeignKeyField("self", null=True, backref="refunds", on_delete="RESTRICT")
+    #: Why an ``adjust`` entry was made (required there; empty elsewhere).
+    reason = peewee.CharField(max_length=200, null=True)
     date_created = peewee.DateTimeField(default=utcnow, index=True)
     #: Who made the entry: the API token's name and role at the time (and its id).
     actor_name = peewee.CharField(max_length=100, null=True)

@@ -6,8 +6,11 @@ numbers where the tutorials show them that way (``"balance": 250``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import decimal
 import re
+from typing import Iterator
 
 #: The largest amount we accept: far beyond any gift card, far inside a BIGINT.
 MAX_CENTS = 10**15
@@ -53,13 +56,76 @@ def to_decimal(cents: int) -> decimal.Decimal:
     return decimal.Decimal(cents).scaleb(-2)
 
 
-def to_number(cents: int) -> decimal.Decimal:
-    """Cents as the tutorials show a balance: whole amounts without decimals."""
-    if cents % 100 == 0:
-        return decimal.Decimal(cents // 100)
-    return to_decimal(cents)
+def to_number(cents: int, currency_code: str | None = None) -> decimal.Decimal:
+    """Minor units as the tutorials show a balance: whole amounts without decimals
+    (in ``currency_code``'s minor units; cents when it is not given)."""
+    from .currencies import decimals_of
+
+    unit = 10 ** decimals_of(currency_code)
+    if cents % unit == 0:
+        return decimal.Decimal(cents // unit)
+    return minor_to_decimal(cents, currency_code)
 
 
-def format_cents(cents: int) -> str:
-    """Cents as text with two decimals: ``5000`` → ``"50.00"``."""
-    return format(to_decimal(cents), "f")
+def format_cents(cents: int, currency_code: str | None = None) -> str:
+    """Minor units as text with the currency's decimals: ``5000`` → ``"50.00"`` (JPY ``"5000"``)."""
+    return format(minor_to_decimal(cents, currency_code), "f")
+
+
+#: The currency the amounts of the request body being loaded are in (None: 2 decimals).
+_BODY_CURRENCY: contextvars.ContextVar[str | None] = contextvars.ContextVar("body_currency", default=None)
+
+
+@contextlib.contextmanager
+def amounts_in(currency_code: str | None) -> Iterator[None]:
+    """Load the amounts of a body in ``currency_code``'s minor units (schemas.Money)."""
+    token = _BODY_CURRENCY.set(currency_code)
+    try:
+        yield
+    finally:
+        _BODY_CURRENCY.reset(token)
+
+
+def body_currency() -> str | None:
+    return _BODY_CURRENCY.get()
+
+
+# -- any currency ------------------------------------------------------------
+def parse_minor(value: object, currency_code: str | None) -> int:
+    """``value`` (int, Decimal or numeric string) as integer minor units of ``currency_code``:
+    ``"1.250"`` BHD → ``1250``, ``1000`` JPY → ``1000``. More decimals than the currency
+    has is an :class:`InvalidAmount` naming the currency."""
+    from .currencies import decimals_of
+
+    places = decimals_of(currency_code)
+    if isinstance(value, bool):
+        raise InvalidAmount("must be an amount of money, not a boolean")
+    if isinstance(value, int):
+        amount = decimal.Decimal(value)
+    elif isinstance(value, decimal.Decimal):
+        amount = value
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value) and len(value) <= 40:
+        amount = decimal.Decimal(value)
+    else:
+        raise InvalidAmount("must be an amount of money, like 50 or \"12.50\"")
+    if not amount.is_finite():
+        raise InvalidAmount("must be a finite number")
+    scaled = amount.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        allowed = "no decimals" if places == 0 else f"at most {places} decimal{'s' if places > 1 else ''}"
+        raise InvalidAmount(f"{currency_code or 'this currency'} has {allowed}")
+    if abs(scaled) > MAX_CENTS:
+        raise InvalidAmount(f"must not exceed {format_minor(MAX_CENTS, currency_code)}")
+    return int(scaled)
+
+
+def minor_to_decimal(minor: int, currency_code: str | None) -> decimal.Decimal:
+    """Minor units as a decimal with the currency's places: ``1250`` BHD → ``1.250``."""
+    from .currencies import decimals_of
+
+    return decimal.Decimal(minor).scaleb(-decimals_of(currency_code))
+
+
+def format_minor(minor: int, currency_code: str | None) -> str:
+    """Minor units as text with the currency's places: JPY ``"1000"``, BHD ``"1.250"``."""
+    return format(minor_to_decimal(minor, currency_code), "f")

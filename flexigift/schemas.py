@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from representations.encoding import dumps, json_value
 
 from .currencies import ISO_4217
-from .money import InvalidAmount, format_cents, parse_cents, to_number
+from .money import InvalidAmount, body_currency, format_cents, parse_cents, parse_minor, to_number
 from .services.issuers import InvalidPeriod, parse_period
 from .services.restrictions import InvalidRestrictions, parse_restrictions
 
@@ -25,20 +25,24 @@ METADATA_MAX_BYTES = 4096
 class Money(fields.Field):
     """An exact amount of money, loaded as integer cents."""
 
-    def __init__(self, *, positive: bool = False, as_string: bool = False, **kwargs):
+    def __init__(self, *, positive: bool = False, signed: bool = False, as_string: bool = False, **kwargs):
         kwargs.setdefault("metadata", {}).setdefault("input", "number")
         super().__init__(**kwargs)
         self.positive = positive
+        self.signed = signed
         self.as_string = as_string
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
+        currency = body_currency()
         try:
-            cents = parse_cents(value)
+            cents = parse_cents(value) if currency is None else parse_minor(value, currency)
         except InvalidAmount as error:
             raise ValidationError(f"Must be an amount of money: {error}.") from None
         if self.positive and cents <= 0:
             raise ValidationError("Must be greater than 0.")
-        if cents < 0:
+        if self.signed and cents == 0:
+            raise ValidationError("Must not be 0: send a positive amount to add, a negative one to take away.")
+        if cents < 0 and not self.signed:
             raise ValidationError("Must not be negative.")
         return cents
 

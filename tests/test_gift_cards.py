@@ -225,16 +225,17 @@ class TestBalance:
 
 
 class TestCurrency:
-    def test_changing_the_currency_is_422(self, app, api):
+    def test_changing_the_currency_is_409_currency_fixed(self, app, api):
         card = create_card(api)
         before = database_snapshot(app)
-        response = api.patch(f"/gift_cards/{card['id']}", {"currency_code": "EUR"}, status=422)
+        response = api.patch(f"/gift_cards/{card['id']}", {"currency_code": "EUR"}, status=409)
         assert fields_at_fault(response) == ["currency_code"]
+        assert errors_of(response)[0]["logref"] == "currency_fixed"
         assert database_snapshot(app) == before
 
-    def test_changing_the_currency_by_put_is_422(self, api):
+    def test_changing_the_currency_by_put_is_409(self, api):
         card = create_card(api)
-        response = api.put(f"/gift_cards/{card['id']}", {**KOHLS_CARD, "currency_code": "EUR"}, status=422)
+        response = api.put(f"/gift_cards/{card['id']}", {**KOHLS_CARD, "currency_code": "EUR"}, status=409)
         assert fields_at_fault(response) == ["currency_code"]
 
     def test_repeating_the_currency_is_accepted(self, json_client):

@@ -154,3 +154,35 @@ def test_rows_made_at_version_1_survive_every_migration(db, blank_database_url):
     assert (card["card_id"], card["balance"], card["metadata"]) == ("kohls-gc-001", 25, {"a": 1.50})
     entries = client.get("/gift_cards/1/transactions", headers={"Accept": "application/json"}).json
     assert [(entry["kind"], entry["actor"]) for entry in entries] == [("issue", None), ("redeem", None)]
+
+
+def test_step_6_converts_amounts_stored_as_hundredths_into_each_currencys_minor_units(db, blank_database_url):
+    """Yen and dinars stored in hundredths become whole yen and thousandths of a dinar, with
+    every ledger still adding up; dollars are untouched."""
+    before_six = [step for step in MIGRATIONS if step[0] < 6]
+    with db.connection_context():
+        db.create_tables([SchemaVersion])
+        for version, _, step in before_six:
+            step(db)
+            SchemaVersion.create(version=version)
+        shops = {code: v1.Issuer.create(name=f"Shop {code}", currency_code=code) for code in ("JPY", "BHD", "USD")}
+        amounts = {"JPY": (100000, 30050, 500000), "BHD": (125, 50, 1000), "USD": (2500, 1000, 5000)}
+        for code, (initial, spent, limit) in amounts.items():
+            card = v1.GiftCard.create(card_id=f"card-{code}", issuer=shops[code], balance=initial - spent,
+                                      initial_balance=initial, currency_code=code, balance_max=limit)
+            product = v1.Product.create(product_id=f"p-{code}", name="x", price=spent, issuer=shops[code])
+            v1.Transaction.create(gift_card=card, kind="issue", amount=initial, balance_after=initial)
+            v1.Transaction.create(gift_card=card, kind="redeem", amount=-spent, balance_after=initial - spent,
+                                  product=product)
+    migrate(db)
+    client = webtest.TestApp(create_app(Config(database_url=blank_database_url, auth=False)))
+    plain = {"Accept": "application/json"}
+    expected = {"JPY": (700, 1000, 5000, "300", [1000, -300]), "BHD": (0.75, 1.25, 10, "0.500", [1.25, -0.5]),
+                "USD": (15, 25, 50, "10.00", [25, -10])}
+    for number, code in enumerate(("JPY", "BHD", "USD"), start=1):
+        card = client.get(f"/gift_cards/{number}", headers=plain).json
+        assert (card["balance"], card["initial_balance"], card["balance_max"]) == expected[code][:3]
+        assert client.get(f"/products/{number}", headers=plain).json["price"] == expected[code][3]
+        entries = client.get(f"/gift_cards/{number}/transactions", headers=plain).json
+        assert [entry["amount"] for entry in entries] == expected[code][4]
+        assert entries[-1]["balance_after"] == card["balance"]

@@ -142,13 +142,13 @@ def _hal_rels(document: dict) -> set[str]:
 
 EXPECTED_CARD_RELS = {
     A: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:reload",
-        "fg:holds", "fg:authorize"},
+        "fg:holds", "fg:authorize", "fg:adjust"},
     I: {"self", "fg:issuer", "fg:transactions", "fg:history", "fg:reload", "fg:holds"},
     C: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:redeem", "fg:holds",
         "fg:authorize"},
     R: {"self", "fg:issuer", "fg:user", "fg:transactions", "fg:history", "fg:holds"},
 }
-EXPECTED_CARD_ACTIONS = {A: {"update", "delete", "redeem", "reload", "authorize"},
+EXPECTED_CARD_ACTIONS = {A: {"update", "delete", "redeem", "reload", "authorize", "adjust"},
                          I: {"update", "delete", "reload"}, C: {"redeem", "authorize"}, R: set()}
 
 

@@ -81,6 +81,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "gift_cards_history": {"GET": EVERYONE},
     "gift_card_redeem": {"GET": _roles(A, C, R), "POST": _roles(A, C)},
     "gift_card_reload": {"GET": _roles(A, I, R), "POST": _roles(A, I)},
+    "gift_card_adjust": {"GET": _roles(A), "POST": _roles(A)},
     "card_lookup": {"GET": _roles(A, C), "POST": _roles(A, C)},
     "products_collection": {"GET": EVERYONE, "POST": _roles(A, I)},
     "products_item": {"GET": EVERYONE, "PUT": _roles(A, I), "PATCH": _roles(A, I),
@@ -121,8 +122,8 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
 }
 
 #: Routes whose link stands for an action: shown only to roles that may POST there.
-ACTIONS = frozenset({"gift_card_redeem", "gift_card_reload", "card_lookup", "transaction_refund",
-                     "issuer_bulk_create", "issuer_generate_codes", "gift_card_authorize",
+ACTIONS = frozenset({"gift_card_redeem", "gift_card_reload", "gift_card_adjust", "card_lookup",
+                     "transaction_refund", "issuer_bulk_create", "issuer_generate_codes", "gift_card_authorize",
                      "hold_capture", "hold_void", "order_capture", "order_void", "order_refund",
                      "delivery_redeliver"})
 

@@ -161,6 +161,11 @@ class Endpoint:
         except ValidationError as error:
             raise ValidationFailed.from_messages(error.messages) from None
 
+    def currency_for(self, body: dict[str, Any], obj=None) -> str | None:
+        """The currency the amounts of ``body`` are in (a write of ``obj``, or a create);
+        None: no amounts, or hundredths."""
+        return None
+
     def read_only_fields(self) -> set[str]:
         return {name for name, field in self.schema.fields.items() if field.dump_only}
 

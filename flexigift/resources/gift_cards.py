@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from representations import Action, Link
 
-from ..action_schemas import AuthorizeSchema, RedeemSchema, ReloadSchema
+from ..action_schemas import AdjustSchema, AuthorizeSchema, RedeemSchema, ReloadSchema
 from ..errors import BadRequest, Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, User
 from ..money import format_cents, to_number
@@ -22,8 +22,10 @@ from ..auth.principal import current_principal
 from ..services.actors import shown_code
 from ..services.ledger import record_issue
 from ..services.payments import held_subquery
-from ..services.cards import ACTIVE, status_of
+from ..services.cards import ACTIVE, EXPIRED, as_date, change_card, status_of
+from ..currencies import ISO_4217
 from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
+from ..services.issuing import KEEP, CardTerms, issue_card
 from ..services.linking import ensure_linkable, user_by_user_id
 from ..query import fields as q
 from ..query.zoom import Zoom
@@ -36,6 +38,7 @@ DESCRIPTIVE = ("card_id", "expiry_date", "single_use", "rechargeable", "recipien
 REDEEM_FIELDS = action_fields(RedeemSchema())
 RELOAD_FIELDS = action_fields(ReloadSchema())
 AUTHORIZE_FIELDS = action_fields(AuthorizeSchema())
+ADJUST_FIELDS = action_fields(AdjustSchema())
 
 
 def card_status(card: GiftCard, today: datetime.date | None = None) -> str:
@@ -104,15 +107,15 @@ class GiftCardEndpoint(Endpoint):
             "card_id": shown_code(card.card_id),
             "user_id": card.user.user_id if card.user_id is not None else None,
             "issuer": card.issuer.name,
-            "balance": to_number(card.balance),
+            "balance": to_number(card.balance, card.currency_code),
             "expiry_date": day(card.expiry_date),
-            "initial_balance": to_number(card.initial_balance),
-            "available_balance": to_number(card.balance - int(getattr(card, "held", 0) or 0)),
+            "initial_balance": to_number(card.initial_balance, card.currency_code),
+            "available_balance": to_number(card.balance - int(getattr(card, "held", 0) or 0), card.currency_code),
             "currency_code": card.currency_code,
             "status": card_status(card),
             "single_use": card.single_use,
             "rechargeable": card.rechargeable,
-            "balance_max": None if card.balance_max is None else to_number(card.balance_max),
+            "balance_max": None if card.balance_max is None else to_number(card.balance_max, card.currency_code),
             "recipient_email": card.recipient_email,
             "reference": card.reference,
             "metadata": json_object(card.metadata),
@@ -132,10 +135,11 @@ class GiftCardEndpoint(Endpoint):
                                          "Hold an amount of this card")
             if card.rechargeable:
                 links["fg:reload"] = Link(urls.sub("gift_cards", card.id, "reload"), "Add money to this card")
+        links["fg:adjust"] = Link(urls.sub("gift_cards", card.id, "adjust"), "Correct this card's balance")
         return links
 
     def actions(self, card: GiftCard, urls, properties: dict[str, Any]) -> list[Action]:
-        """Update and delete, and, on an active card, redeem, authorize and (when rechargeable) reload."""
+        """Update, delete and adjust, and, on an active card, redeem, authorize and (when rechargeable) reload."""
         actions = super().actions(card, urls, properties)
         if properties["status"] == ACTIVE:
             actions.append(Action("redeem", urls.sub("gift_cards", card.id, "redeem"), "POST",
@@ -145,9 +149,22 @@ class GiftCardEndpoint(Endpoint):
             if card.rechargeable:
                 actions.append(Action("reload", urls.sub("gift_cards", card.id, "reload"), "POST",
                                       "Add money to this card", fields=RELOAD_FIELDS))
+        actions.append(Action("adjust", urls.sub("gift_cards", card.id, "adjust"), "POST",
+                              "Correct this card's balance", fields=ADJUST_FIELDS))
         return actions
 
     # -- writing ---------------------------------------------------------
+    def currency_for(self, body: dict[str, Any], obj: GiftCard | None = None) -> str | None:
+        """A card's own currency; for a new card, the one it asks for or its issuer's."""
+        if obj is not None:
+            return obj.currency_code
+        asked = body.get("currency_code")
+        if isinstance(asked, str) and asked in ISO_4217:
+            return asked
+        named = body.get("issuer")
+        issuer = Issuer.get_or_none(Issuer.name == named) if isinstance(named, str) else None
+        return issuer.currency_code if issuer is not None and issuer.currency_code else DEFAULT_CURRENCY
+
     def load(self, body: dict[str, Any], *, partial=False) -> dict[str, Any]:
         data = super().load(body, partial=partial)
         sets_user, user_pk = linked_id(body.get("_links"), ("fg:user", "user"), "users_item")
@@ -161,50 +178,49 @@ class GiftCardEndpoint(Endpoint):
         issuer = issuer_named(data["issuer"])
         user = user_by_user_id(data["user_id"]) if data.get("user_id") is not None else None
         _check_balance_max(data["balance"], data.get("balance_max"))
-        expiry = data["expiry_date"] if "expiry_date" in data else expiry_from(
-            issuer.expires_after, datetime.datetime.now(datetime.timezone.utc).date())
-        card = GiftCard.create(
-            card_id=data["card_id"], user=user, issuer=issuer,
-            balance=data["balance"], initial_balance=data["balance"],
-            currency_code=data.get("currency_code") or issuer.currency_code or DEFAULT_CURRENCY,
-            expiry_date=expiry, status=data.get("status") or "active",
-            single_use=data.get("single_use", False), rechargeable=data.get("rechargeable", True),
-            balance_max=data.get("balance_max"), recipient_email=data.get("recipient_email"),
-            reference=data.get("reference"), metadata=json_text(data.get("metadata")),
-        )
-        record_issue(card.id, card.balance, user.id if user is not None else None)
+        terms = CardTerms(balance=data["balance"], single_use=data.get("single_use", False),
+                          rechargeable=data.get("rechargeable", True), balance_max=data.get("balance_max"),
+                          expiry_date=data["expiry_date"] if "expiry_date" in data else KEEP)
+        card = issue_card(issuer, data["card_id"], terms, user_pk=user.id if user is not None else None,
+                          currency_code=data.get("currency_code"), status=data.get("status") or ACTIVE,
+                          recipient_email=data.get("recipient_email"), reference=data.get("reference"),
+                          metadata=json_text(data.get("metadata")))
         card.issuer, card.user = issuer, user
         return card
 
     def change(self, card: GiftCard, data: dict[str, Any], *, replace: bool) -> GiftCard:
+        """Only the columns that differ are written, through the card service's rules."""
         if replace:
+            if "expiry_date" not in data and status_of(card) == EXPIRED:
+                data = {**data, "expiry_date": card.expiry_date}  # only an explicit extension revives it
             data = self.cleared(data)
         _check_unchanged(card, data)
+        changes: dict[str, Any] = {}
         if "card_id" in data and data["card_id"] != card.card_id:
             self.check_unique(card, GiftCard.card_id, data["card_id"], "card_id")
         if "user_id" in data:
             user = user_by_user_id(data["user_id"]) if data["user_id"] is not None else None
             ensure_linkable(card, user)
-            card.user = user
+            if (user.id if user is not None else None) != card.user_id:
+                changes["user"] = user
         if "issuer" in data and data["issuer"] != card.issuer.name:
-            raise Conflict(f"A card's issuer is fixed when it is issued (this one is "
-                           f"{card.issuer.name}'s).", "issuer", logref="issuer_fixed")
-        if data.get("status") is not None:
-            _change_status(card, data["status"])
-        for key in DESCRIPTIVE:
-            if key in data:
-                setattr(card, key, data[key])
-        if "balance_max" in data:
-            _check_balance_max(card.balance, data["balance_max"])
-            card.balance_max = data["balance_max"]
-        if "metadata" in data:
-            card.metadata = json_text(data["metadata"])
-        card.touch()
-        card.save()
-        return card
+            changes["issuer"] = data["issuer"]
+        if data.get("currency_code") is not None and data["currency_code"] != card.currency_code:
+            changes["currency_code"] = data["currency_code"]
+        if data.get("status") is not None and _status_changes(card, data["status"]):
+            changes["status"] = data["status"]
+        for key in (*DESCRIPTIVE, "balance_max"):
+            if key in data and data[key] != _stored(card, key):
+                changes[key] = data[key]
+        if "metadata" in data and json_text(data["metadata"]) != card.metadata:
+            changes["metadata"] = json_text(data["metadata"])
+        return change_card(card, changes)
 
     def change_action(self, changes: dict[str, list[Any]]) -> str:
-        """``disabled`` or ``enabled`` for a change of status alone, ``updated`` otherwise."""
+        """``extended`` for an expired card brought back by a later expiry date, ``disabled``
+        or ``enabled`` for a change of status alone, ``updated`` otherwise."""
+        if "expiry_date" in changes and changes.get("status", [None])[0] == EXPIRED:
+            return "extended"
         if set(changes) == {"status"}:
             return {"disabled": "disabled", "active": "enabled"}.get(changes["status"][1], "updated")
         return "updated"
@@ -226,18 +242,18 @@ def _user_id_of(user_pk: int) -> str:
 
 
 def _check_unchanged(card: GiftCard, data: dict[str, Any]) -> None:
-    problems = {}
     if data.get("balance") is not None and data["balance"] != card.balance:
-        problems["balance"] = [
-            f"The balance is {format_cents(card.balance)}; it changes only through transactions "
-            "(redeem, refund, reload), never by PUT or PATCH. Send the current balance or omit it."
-        ]
-    if data.get("currency_code") is not None and data["currency_code"] != card.currency_code:
-        problems["currency_code"] = [
-            f"A card's currency is fixed when it is issued (it is {card.currency_code})."
-        ]
-    if problems:
-        raise ValidationFailed.from_messages(problems)
+        raise ValidationFailed.single("balance", (
+            f"The balance is {format_cents(card.balance, card.currency_code)}; it changes only through transactions "
+            "(redeem, refund, reload, adjust), never by PUT or PATCH. Send the current balance or omit it."))
+
+
+def _stored(card: GiftCard, key: str) -> Any:
+    """A column as the loaded data compares with it (dates as dates)."""
+    value = getattr(card, key)
+    if key == "expiry_date" and isinstance(value, str):
+        return as_date(value)
+    return value
 
 
 def _check_balance_max(balance: int, balance_max: int | None) -> None:
@@ -247,10 +263,11 @@ def _check_balance_max(balance: int, balance_max: int | None) -> None:
         )
 
 
-def _change_status(card: GiftCard, status: str) -> None:
+def _status_changes(card: GiftCard, status: str) -> bool:
+    """Whether setting ``status`` changes the stored status (409 on a redeemed card)."""
     if status == card.status:
-        return
+        return False
     if card.status == "redeemed":
         raise Conflict(f"Gift card {shown_code(card.card_id)!r} has been redeemed; its status cannot change.",
                        "status", logref="card_redeemed")
-    card.status = status
+    return True

@@ -3,7 +3,8 @@ resource's history (``fg:history``: ``/gift_cards/<id>/history`` and the like),
 a collection like the others, oldest first.
 
 A change names its resource, its action (created, updated, deleted, disabled,
-enabled, linked, unlinked), who made it (``actor``: the token's name and
+enabled, extended: an expired card's expiry date moved on, linked, unlinked),
+who made it (``actor``: the token's name and
 role) and what changed (``changes``: ``{property: [before, after]}``). Money
 moves are in the ledger (``fg:transactions``), whose entries carry their actor.
 """
@@ -26,7 +27,7 @@ from .present import iso, json_object
 from .presenter import current_presenter
 from .views import add_routes, collection_page, endpoint_named, register_subcollection
 
-ACTIONS = ("created", "updated", "deleted", "disabled", "enabled", "linked", "unlinked")
+ACTIONS = ("created", "updated", "deleted", "disabled", "enabled", "extended", "linked", "unlinked")
 #: kind of resource → its collection (for the link to it).
 COLLECTIONS = {"user": "users", "gift_card": "gift_cards", "product": "products", "issuer": "issuers"}
 #: Changed properties that hold card codes, by kind of resource.
@@ -122,7 +123,7 @@ RELATIONS = (
              "product or issuer, with its action, its actor (the token's name and role) and what "
              "changed. GET lists them, with limit, offset, filters, order and fields."),
     Relation("change", "Change", "One change: resource, resource_id, action (created, updated, "
-             "deleted, disabled, enabled, linked, unlinked), actor, changes ({property: [before, "
+             "deleted, disabled, enabled, extended, linked, unlinked), actor, changes ({property: [before, "
              "after]}). Never updated or deleted."),
     Relation("history", "History", "The changes of one resource, oldest first (its money moves "
              "are in its transactions)."),

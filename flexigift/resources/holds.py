@@ -102,8 +102,8 @@ class HoldEndpoint(Endpoint):
 
     def properties(self, hold: Hold) -> dict[str, Any]:
         return {
-            "amount": to_number(hold.amount),
-            "captured": to_number(hold.captured),
+            "amount": to_number(hold.amount, hold.gift_card.currency_code),
+            "captured": to_number(hold.captured, hold.gift_card.currency_code),
             "currency_code": hold.gift_card.currency_code,
             "status": hold_service.hold_status(hold),
             "order_reference": hold.order_reference,

@@ -11,7 +11,7 @@ from ..models import ApiToken, GiftCard, Issuer, Product
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import IssuerSchema
-from ..services.issuers import DEFAULT_CURRENCY
+from ..services.issuers import DEFAULT_CURRENCY, check_currency_change
 from .endpoint import Endpoint
 from .issuing import issuer_action_links, issuer_actions
 from .present import iso
@@ -79,7 +79,9 @@ class IssuerEndpoint(Endpoint):
             if key in data:
                 setattr(issuer, key, data[key])
         if "currency_code" in data:
-            issuer.currency_code = data["currency_code"] or DEFAULT_CURRENCY
+            currency = data["currency_code"] or DEFAULT_CURRENCY
+            check_currency_change(issuer, currency)
+            issuer.currency_code = currency
         issuer.touch()
         issuer.save()
         return issuer

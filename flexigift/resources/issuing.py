@@ -24,7 +24,7 @@ from ..db import database
 from ..errors import NotFound
 from ..http.urls import Urls
 from ..models import Issuer
-from ..money import to_number
+from ..money import amounts_in, to_number
 from ..registry import Relation, registry_of
 from ..services import idempotency
 from ..services.actors import shown_code
@@ -76,7 +76,8 @@ def issued(issuer: Issuer, card_ids: list[str], terms: CardTerms, urls: Urls) ->
     cards = urls.sub("issuers", issuer.id, "gift_cards")
     return Resource(
         kind="issued_gift_cards", title=f"{len(card_ids)} gift cards issued by {issuer.name}",
-        properties={"count": len(card_ids), "issuer": issuer.name, "balance": to_number(terms.balance),
+        properties={"count": len(card_ids), "issuer": issuer.name,
+                    "balance": to_number(terms.balance, issuer.currency_code),
                     "currency_code": issuer.currency_code,
                     "card_ids": [shown_code(card_id) for card_id in card_ids]},
         links={"self": Link(cards, f"Gift cards of {issuer.name}"),
@@ -102,7 +103,9 @@ class IssueAction(IssuerAction):
     """
 
     def post(self, id: int) -> Response:
-        data, _ = action_body(self.schema)
+        owner = Issuer.get_or_none(Issuer.id == id) if 0 < id <= 2**31 - 1 else None
+        with amounts_in(owner.currency_code if owner is not None else None):
+            data, _ = action_body(self.schema)
         key = idempotency_key()
         terms = terms_from(data)
         with database.atomic():

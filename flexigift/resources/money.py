@@ -1,6 +1,7 @@
-"""The money actions over HTTP: redeem and reload a card, refund a redemption.
+"""The money actions over HTTP: redeem, reload and adjust a card, refund a redemption.
 
-``POST /gift_cards/<id>/redeem``, ``POST /gift_cards/<id>/reload`` and
+``POST /gift_cards/<id>/redeem``, ``POST /gift_cards/<id>/reload``,
+``POST /gift_cards/<id>/adjust`` (an admin's correction) and
 ``POST /transactions/<id>/refund`` each answer 201 with the new ledger entry
 (``Location``: ``/transactions/<entry id>``). An ``Idempotency-Key`` header
 makes a retry of the same request return the first response without a second
@@ -15,14 +16,15 @@ from flask import Flask, Response, request
 
 from representations import Link
 
-from ..action_schemas import RedeemSchema, RefundSchema, ReloadSchema
+from ..action_schemas import AdjustSchema, RedeemSchema, RefundSchema, ReloadSchema
 from ..db import database
 from ..auth.principal import current_principal
 from ..auth.roles import CHECKOUT
 from ..auth.scopes import CheckoutScope
 from ..errors import Forbidden, ValidationFailed
 from ..http.urls import Urls
-from ..models import Issuer, Product, Transaction, User
+from ..models import GiftCard, Issuer, Product, Transaction, User
+from ..money import amounts_in
 from ..query.compiled import CompiledSelect
 from ..registry import Relation, registry_of
 from ..services import idempotency, ledger
@@ -41,7 +43,8 @@ class MoneyAction(ActionView):
     """A POST that changes a balance, in one database transaction, optionally idempotent."""
 
     def post(self, id: int) -> Response:
-        data, links = action_body(self.schema)
+        with amounts_in(self.currency_for(id)):
+            data, links = action_body(self.schema)
         key = idempotency_key()
         presenter, ledger_entries = current_presenter(), transactions()
         with database.atomic():
@@ -69,6 +72,10 @@ class MoneyAction(ActionView):
             idempotency.complete(key, CREATED, entry_id)
         return entry_id, CREATED, False
 
+    def currency_for(self, id: int) -> str | None:
+        """The currency of the amounts in the body (None: the target does not exist; 404 follows)."""
+        return None
+
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
         """The request as plain values (what the idempotency fingerprint covers)."""
         return data
@@ -79,6 +86,10 @@ class MoneyAction(ActionView):
 
 class CardAction(MoneyAction):
     """A money action on a card."""
+
+    def currency_for(self, id: int) -> str | None:
+        return (GiftCard.select(GiftCard.currency_code).where(GiftCard.id == id).scalar()
+                if 0 < id <= MAX_ID else None)
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         card = ledger.card_for_update(id)
@@ -160,10 +171,23 @@ class ReloadView(CardAction):
                              idempotency_key=key)
 
 
+class AdjustView(CardAction):
+    """``POST /gift_cards/<id>/adjust``: an admin's correction of the balance, with its reason."""
+
+    name, title, schema = "adjust", "Correct this card's balance", AdjustSchema()
+
+    def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
+        return ledger.adjust(id, command["amount"], command["reason"], idempotency_key=key)
+
+
 class RefundView(MoneyAction):
     """``POST /transactions/<id>/refund``: return money of a redemption to its card."""
 
     name, title, schema = "refund", "Refund this redemption", RefundSchema()
+
+    def currency_for(self, id: int) -> str | None:
+        return (GiftCard.select(GiftCard.currency_code).join(Transaction)
+                .where(Transaction.id == id).scalar() if 0 < id <= MAX_ID else None)
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         ledger_entries = transactions()
@@ -184,6 +208,10 @@ RELATIONS = (
     Relation("reload", "Reload", "Add money to a rechargeable card, never above its balance_max: "
              "POST amount. 201 with the reload entry.", ("GET", "HEAD", "OPTIONS", "POST"),
              {"POST": ReloadSchema()}),
+    Relation("adjust", "Adjust", "An admin's correction of a card's balance, whatever its status: "
+             "POST amount (signed: positive adds, negative takes away) and reason (required). Never "
+             "takes the balance below zero. 201 with the adjust entry; send an Idempotency-Key header "
+             "to make retries safe.", ("GET", "HEAD", "OPTIONS", "POST"), {"POST": AdjustSchema()}),
     Relation("refund", "Refund", "Return money of one redemption to its card: POST amount "
              "(default: all that is left). 201 with the refund entry.",
              ("GET", "HEAD", "OPTIONS", "POST"), {"POST": RefundSchema()}),
@@ -191,9 +219,10 @@ RELATIONS = (
 
 
 def register_money(app: Flask) -> None:
-    """Route redeem, reload and refund."""
+    """Route redeem, reload, adjust and refund."""
     register_action(app, "/gift_cards/<int:id>/redeem", RedeemView, "gift_card_redeem")
     register_action(app, "/gift_cards/<int:id>/reload", ReloadView, "gift_card_reload")
+    register_action(app, "/gift_cards/<int:id>/adjust", AdjustView, "gift_card_adjust")
     register_action(app, "/transactions/<int:id>/refund", RefundView, "transaction_refund")
     registry = registry_of(app)
     for relation in RELATIONS:

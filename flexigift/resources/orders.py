@@ -79,13 +79,13 @@ class OrderEndpoint(Endpoint):
         state = order_service.state_of(order)
         return {
             "order_reference": order.order_reference,
-            "amount": to_number(order.amount),
+            "amount": to_number(order.amount, order.currency_code),
             "currency_code": order.currency_code,
             "mode": order.mode,
             "status": state.status,
-            "held": to_number(state.held),
-            "paid": to_number(state.paid),
-            "refunded": to_number(state.refunded),
+            "held": to_number(state.held, order.currency_code),
+            "paid": to_number(state.paid, order.currency_code),
+            "refunded": to_number(state.refunded, order.currency_code),
             "idempotency_key": order.idempotency_key,
             "actor": None if order.actor_name is None else {"name": order.actor_name, "role": order.actor_role},
             "id": order.id,

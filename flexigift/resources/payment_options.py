@@ -91,8 +91,9 @@ def represent(options: PaymentOptions, user: User, self_href: str, urls: Urls) -
                                                                  f"for {product.product_id}",
         properties={
             "user_id": user.user_id, "product_id": product.product_id,
-            "price": format_cents(product.price), "currency_code": product.issuer.currency_code,
-            "usable_cards": len(options.usable), "total_available": to_number(options.total_available),
+            "price": format_cents(product.price, product.issuer.currency_code),
+            "currency_code": product.issuer.currency_code, "usable_cards": len(options.usable),
+            "total_available": to_number(options.total_available, product.issuer.currency_code),
         },
         links={"self": Link(self_href, "These payment options"),
                "fg:user": Link(urls.item("users", user.id), user.user_id),
@@ -112,16 +113,19 @@ def _option(card: GiftCard, amount: int, urls: Urls) -> Resource:
     links = _card_links(card, urls)
     links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), f"Pay with {shown_code(card.card_id)}")
     return Resource(kind="payment_option", rel="fg:payment_options", links=links, properties={
-        "card_id": shown_code(card.card_id), "issuer": card.issuer.name, "balance": to_number(card.balance),
-        "available_balance": to_number(card.balance - getattr(card, "held", 0)), "amount": to_number(amount), "currency_code": card.currency_code,
+        "card_id": shown_code(card.card_id), "issuer": card.issuer.name,
+        "balance": to_number(card.balance, card.currency_code),
+        "available_balance": to_number(card.balance - getattr(card, "held", 0), card.currency_code),
+        "amount": to_number(amount, card.currency_code), "currency_code": card.currency_code,
         "expiry_date": day(card.expiry_date)})
 
 
 def _unusable(card: GiftCard, reasons: list[str], urls: Urls) -> Resource:
     return Resource(kind="unusable_card", rel="fg:unusable_cards", links=_card_links(card, urls),
                     properties={"card_id": shown_code(card.card_id), "issuer": card.issuer.name,
-                                "balance": to_number(card.balance),
-                                "available_balance": to_number(card.balance - getattr(card, "held", 0)),
+                                "balance": to_number(card.balance, card.currency_code),
+                                "available_balance": to_number(card.balance - getattr(card, "held", 0),
+                                                               card.currency_code),
                                 "currency_code": card.currency_code, "reasons": reasons})
 
 

@@ -12,7 +12,7 @@ from ..query.zoom import Zoom
 from ..money import format_cents
 from ..schemas import ProductSchema
 from ..auth.principal import current_principal
-from ..services.issuers import issuer_named
+from ..services.issuers import DEFAULT_CURRENCY, issuer_named
 from .endpoint import Endpoint
 from .present import iso
 
@@ -39,7 +39,7 @@ class ProductEndpoint(Endpoint):
         return {
             "product_id": product.product_id,
             "name": product.name,
-            "price": format_cents(product.price),
+            "price": format_cents(product.price, product.issuer.currency_code),
             "eligible_issuer": issuer.name,
             "currency_code": issuer.currency_code,
             "id": product.id,
@@ -49,6 +49,14 @@ class ProductEndpoint(Endpoint):
 
     def links(self, product: Product, urls) -> dict[str, Link]:
         return {"fg:issuer": Link(urls.item("issuers", product.issuer_id), product.issuer.name)}
+
+    def currency_for(self, body: dict[str, Any], obj: Product | None = None) -> str | None:
+        """A price is in the currency of the issuer the product is (or will be) eligible for."""
+        named = body.get("eligible_issuer")
+        issuer = Issuer.get_or_none(Issuer.name == named) if isinstance(named, str) else None
+        if issuer is None and obj is not None:
+            issuer = obj.issuer
+        return issuer.currency_code if issuer is not None and issuer.currency_code else DEFAULT_CURRENCY
 
     def create(self, data: dict[str, Any]) -> Product:
         current_principal().check_issuer(data["eligible_issuer"], "eligible_issuer")

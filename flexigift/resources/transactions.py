@@ -45,6 +45,7 @@ class TransactionSchema(Schema):
     currency_code = fields.String(dump_only=True)
     order_reference = fields.String(dump_only=True)
     idempotency_key = fields.String(dump_only=True)
+    reason = fields.String(dump_only=True, metadata={"description": "why an adjustment was made"})
     actor = fields.Dict(dump_only=True, metadata={"description": "who made it: the token's name and role"})
     id = fields.Integer(dump_only=True)
     date_created = fields.DateTime(dump_only=True)
@@ -85,11 +86,12 @@ class TransactionEndpoint(Endpoint):
         created = iso(entry.date_created)
         return {
             "kind": entry.kind,
-            "amount": to_number(entry.amount),
-            "balance_after": to_number(entry.balance_after),
+            "amount": to_number(entry.amount, entry.gift_card.currency_code),
+            "balance_after": to_number(entry.balance_after, entry.gift_card.currency_code),
             "currency_code": entry.gift_card.currency_code,
             "order_reference": entry.order_reference,
             "idempotency_key": entry.idempotency_key,
+            "reason": entry.reason,
             "actor": None if entry.actor_name is None else {"name": entry.actor_name,
                                                             "role": entry.actor_role},
             "id": entry.id,
@@ -158,8 +160,8 @@ RELATIONS = (
     Relation("transactions", "Transactions", "A paginated collection of ledger entries (read only): "
              "GET lists them, with limit, offset, filters, order, fields and zoom."),
     Relation("transaction", "Transaction", "One ledger entry: kind (issue, redeem, refund, reload, "
-             "adjust), signed amount, balance_after, order_reference, idempotency_key. Append "
-             "only: it is never updated or deleted."),
+             "adjust), signed amount, balance_after, order_reference, idempotency_key, reason (of an "
+             "adjustment). Append only: it is never updated or deleted."),
     Relation("refund_of", "Refunded redemption", "The redemption a refund entry returns money of."),
 )
 

@@ -20,6 +20,7 @@ from ..auth.principal import Principal, current_principal
 from .. import events
 from ..db import database
 from ..errors import Forbidden
+from ..money import amounts_in
 from ..http.conditional import check_if_match
 from ..http.respond import empty
 from ..query.collection import CollectionQuery
@@ -175,7 +176,8 @@ class ItemView(MethodView):
             with database.atomic():
                 obj = endpoint.lookup(id, for_update=True)
                 self._check_if_match(obj)
-                data = endpoint.load(body, partial=partial)
+                with amounts_in(endpoint.currency_for(body, obj)):
+                    data = endpoint.load(body, partial=partial)
                 before = state_of(endpoint, obj)
                 obj = endpoint.change(obj, data, replace=replace)
                 record_change(endpoint, obj, before, state_of(endpoint, obj))
@@ -212,7 +214,8 @@ class CollectionView(MethodView):
         body = write_body(endpoint.schema)
         try:
             with database.atomic():
-                data = endpoint.load(body)
+                with amounts_in(endpoint.currency_for(body)):
+                    data = endpoint.load(body)
                 obj = endpoint.create(data)
                 record_change(endpoint, obj, None, state_of(endpoint, obj))
                 representation = presenter.item(endpoint, obj)

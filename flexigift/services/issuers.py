@@ -10,7 +10,8 @@ import re
 import peewee
 
 from ..db import database
-from ..models import Issuer
+from ..errors import Conflict
+from ..models import GiftCard, Issuer, Product
 
 DEFAULT_CURRENCY = "USD"
 _PERIOD = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)([dwmy])")
@@ -77,3 +78,18 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return datetime.date(year, month + 1, min(day.day, last))
+
+
+def check_currency_change(issuer: Issuer, currency: str) -> None:
+    """409 when ``issuer`` would change currency while cards or products are priced in the
+    one it has: changing it would silently re-denominate them."""
+    if currency == issuer.currency_code:
+        return
+    cards = (GiftCard.select(GiftCard.id)
+             .where(GiftCard.issuer == issuer.id, GiftCard.currency_code == issuer.currency_code).exists())
+    products = Product.select(Product.id).where(Product.issuer == issuer.id).exists()
+    if cards or products:
+        held = " and ".join(name for name, used in (("gift cards", cards), ("products", products)) if used)
+        raise Conflict(f"Issuer {issuer.name!r} has {held} priced in {issuer.currency_code}; its currency "
+                       f"cannot change to {currency} while they are.", "currency_code",
+                       logref="currency_in_use")

@@ -174,3 +174,28 @@ def issued_with_key(idempotency_key: str) -> list[str]:
              .where(Transaction.kind == "issue", Transaction.idempotency_key == idempotency_key)
              .order_by(GiftCard.id))
     return [card_id for card_id, in query.tuples()]
+
+
+# -- one card ----------------------------------------------------------------
+def issue_card(issuer: Issuer, card_id: str, terms: CardTerms, *, user_pk: int | None = None,
+               currency_code: str | None = None, status: str = ACTIVE,
+               recipient_email: str | None = None, reference: str | None = None,
+               metadata: str | None = None) -> GiftCard:
+    """Issue one card with its ``issue`` entry: the same defaults as a bulk issue
+    (the issuer's currency and expiry policy, active, not single use, rechargeable)."""
+    from .ledger import record_issue  # ledger imports nothing of issuing; keep it one-way
+
+    currency = currency_code or issuer.currency_code or DEFAULT_CURRENCY
+    if terms.balance_max is not None and terms.balance > terms.balance_max:
+        raise ValidationFailed.single("balance_max", f"Must be at least the balance ({terms.balance}).")
+    now = utcnow()
+    card = GiftCard.create(
+        card_id=card_id, user=user_pk, issuer=issuer, balance=terms.balance,
+        initial_balance=terms.balance, currency_code=currency,
+        expiry_date=terms.expiry_for(issuer, today_utc()), status=status,
+        single_use=terms.single_use, rechargeable=terms.rechargeable, balance_max=terms.balance_max,
+        recipient_email=recipient_email, reference=reference, metadata=metadata,
+        date_created=now, date_modified=now,
+    )
+    record_issue(card.id, card.balance, user_pk)
+    return card

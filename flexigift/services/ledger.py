@@ -1,8 +1,9 @@
 """The ledger: every change of a card's balance after it is issued.
 
-Redeem, refund and reload each change the balance with ONE conditional
+Redeem, refund, reload and adjust each change the balance with ONE conditional
 ``UPDATE`` (the condition re-checks, in the database, everything the change
-needs: enough balance, an active unexpired card, room under balance_max) and
+needs: enough balance, an active unexpired card, room under balance_max for a
+reload; a refund is never limited by balance_max, only by MAX_CENTS) and
 write exactly one transaction entry. Callers run them inside one database
 transaction (``database.atomic()``), so a refusal raised here leaves nothing
 written. Concurrent requests cannot overdraw a card: the row lock the UPDATE
@@ -76,7 +77,7 @@ def _named(product: Product) -> str:
     return f"product {product.product_id!r}"
 
 
-_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of", "hold", "order")
+_ENTRY_DETAILS = ("product", "user", "order_reference", "idempotency_key", "refund_of", "hold", "order", "reason")
 _ACTOR = ("actor_name", "actor_role", "token_id")
 _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
     gift_card=slot("gift_card"), kind=slot("kind"), amount=slot("amount"),
@@ -86,7 +87,7 @@ _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
 
 def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
     """Append one ledger entry, made by the current actor (``details``: product, user,
-    order_reference, idempotency_key, refund_of, hold, order)."""
+    order_reference, idempotency_key, refund_of, hold, order, reason)."""
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
@@ -161,8 +162,8 @@ def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date, 
 def _insufficient(card: GiftCard, amount: int, held: int = 0) -> Conflict:
     holds = f" ({format_cents(held)} of its {format_cents(card.balance)} is held)" if held else ""
     return Conflict(
-        f"Gift card {shown_code(card.card_id)!r} holds {format_cents(card.balance - held)} {card.currency_code}"
-        f"{holds}, less than {format_cents(amount)}; nothing was debited (send allow_partial to debit "
+        f"Gift card {shown_code(card.card_id)!r} holds {_in(card, card.balance - held)} {card.currency_code}"
+        f"{holds}, less than {_in(card, amount)}; nothing was debited (send allow_partial to debit "
         "what it holds).", "amount", logref="insufficient_balance",
     )
 
@@ -222,16 +223,20 @@ def _locked_redemption(pk: int) -> Transaction:
 
 
 def _credit(card_pk: int, amount: int, *, reactivate: bool) -> int:
-    """Add a refund to the card, within balance_max; a full refund re-opens a single-use card."""
+    """Add a refund to the card; a full refund re-opens a single-use card.
+
+    balance_max limits reloads and issuing, never the return of money the card
+    paid: only MAX_CENTS (the largest balance a card may hold) bounds a refund.
+    """
     status = peewee.Case(None, [(GiftCard.status == REDEEMED, ACTIVE)], GiftCard.status) \
         if reactivate else GiftCard.status
     query = (GiftCard
              .update(balance=GiftCard.balance + amount, status=status, date_modified=utcnow())
-             .where(GiftCard.id == card_pk, _room_for(amount))
+             .where(GiftCard.id == card_pk, GiftCard.balance <= MAX_CENTS - amount)
              .returning(GiftCard.balance).tuples())
     rows = list(query.execute())
     if not rows:
-        raise _above_max(card_for_update(card_pk), amount)
+        raise _above_max(card_for_update(card_pk), amount, limited=False)
     return rows[0][0]
 
 
@@ -241,12 +246,13 @@ def _room_for(amount: int) -> peewee.Expression:
     return within_max & (GiftCard.balance <= MAX_CENTS - amount)
 
 
-def _above_max(card: GiftCard, amount: int) -> Conflict:
-    limit = (f"its balance_max of {format_cents(card.balance_max)}" if card.balance_max is not None
-             else f"the largest balance a card may hold ({format_cents(MAX_CENTS)})")
+def _above_max(card: GiftCard, amount: int, limited: bool = True) -> Conflict:
+    limit = (f"its balance_max of {_in(card, card.balance_max)}"
+             if limited and card.balance_max is not None
+             else f"the largest balance a card may hold ({_in(card, MAX_CENTS)})")
     return Conflict(
-        f"Adding {format_cents(amount)} to gift card {shown_code(card.card_id)!r} (balance "
-        f"{format_cents(card.balance)}) would exceed {limit}.", "amount", logref="above_balance_max",
+        f"Adding {_in(card, amount)} to gift card {shown_code(card.card_id)!r} (balance "
+        f"{_in(card, card.balance)}) would exceed {limit}.", "amount", logref="above_balance_max",
     )
 
 
@@ -281,3 +287,42 @@ def _check_reloadable(card: GiftCard, amount: int, today: datetime.date) -> None
     limit = MAX_CENTS if card.balance_max is None else card.balance_max
     if card.balance + amount > limit:
         raise _above_max(card, amount)
+
+
+# -- adjust ----------------------------------------------------------------
+def spendable_floor() -> peewee.Expression:
+    """SQL: the lowest balance a debit that is not a redemption may leave on a card.
+
+    The one place that says how low an adjustment may take a balance: zero
+    today; with holds, the card's active holds.
+    """
+    return peewee.Value(0)
+
+
+def adjust(card_pk: int, amount: int, reason: str, *, idempotency_key: str | None = None) -> Transaction:
+    """An admin's correction: add (or, negative, take away) ``amount`` with its ``reason``.
+
+    Whatever the card's status; never below :func:`spendable_floor` (409
+    ``below_zero``) nor above MAX_CENTS. One conditional UPDATE, one entry.
+    """
+    card = card_for_update(card_pk)
+    query = (GiftCard
+             .update(balance=GiftCard.balance + amount, date_modified=utcnow())
+             .where(GiftCard.id == card.id, GiftCard.balance + amount >= spendable_floor(),
+                    GiftCard.balance <= MAX_CENTS - amount)
+             .returning(GiftCard.balance).tuples())
+    rows = list(query.execute())
+    if not rows:
+        card = card_for_update(card_pk)
+        if amount > 0:
+            raise _above_max(card, amount, limited=False)
+        raise Conflict(f"Taking {_in(card, -amount)} from gift card {shown_code(card.card_id)!r} "
+                       f"(balance {_in(card, card.balance)}) would take its balance below zero.",
+                       "amount", logref="below_zero")
+    return _entry(card.id, "adjust", amount, rows[0][0], user=card.user_id, reason=reason,
+                  idempotency_key=idempotency_key)
+
+
+def _in(card: GiftCard, amount: int) -> str:
+    """An amount in the card's currency, as text (JPY "1000", BHD "1.250")."""
+    return format_cents(amount, card.currency_code)
