@@ -203,8 +203,18 @@ _CONTENTION = {"40001", "40P01"}
 
 
 def _cause(error: BaseException) -> BaseException:
-    """The driver's exception peewee wrapped (or ``error`` itself)."""
-    return error.args[0] if error.args and isinstance(error.args[0], BaseException) else error
+    """The driver's exception peewee wrapped (or ``error`` itself). Peewee 4 keeps it in
+    ``orig`` (and drops it from ``args``); it is also the exception's ``__context__``."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, BaseException):
+        return orig
+    if error.args and isinstance(error.args[0], BaseException):
+        return error.args[0]
+    context = error.__cause__ or error.__context__
+    if isinstance(error, peewee.PeeweeException) and context is not None \
+            and not isinstance(context, peewee.PeeweeException):
+        return context
+    return error
 
 
 def contention(error: BaseException) -> bool:
