@@ -196,3 +196,31 @@ def test_a_redemption_that_deadlocks_is_retried(pg_app):
         card["id"], user["id"])
     assert response.status_int == 201, response.body[:300]
     assert client.get(f"/gift_cards/{card['id']}", headers={"Accept": "application/json"}).json["balance"] == 50
+
+
+# -- timeouts: a database that does not answer in time is a 503 ----------------------
+def test_postgresql_sessions_bound_their_statements_and_lock_waits(pg_app):
+    db = pg_app.extensions["flexigift_db"]
+    with db.connection_context():
+        shown = {name: db.execute_sql(f"SHOW {name}").fetchone()[0]
+                 for name in ("statement_timeout", "lock_timeout")}
+    assert shown == {"statement_timeout": "30s", "lock_timeout": "10s"}
+
+
+@pytest.mark.parametrize("media_type", ["application/hal+xml", "application/json"])
+def test_a_write_waiting_too_long_for_a_lock_is_a_503_to_retry(pg_app, media_type):
+    client, card, _ = _linked_card(pg_app)
+    blocker = connect_url(pg_app.config["TEST_DATABASE_URL"], pool_size=1)
+    with blocker.connection_context():
+        with blocker.atomic():
+            blocker.execute_sql("SELECT id FROM gift_card WHERE id = %s FOR UPDATE", (card["id"],))
+            response = client.patch_json(f"/gift_cards/{card['id']}", {"reference": "late"},
+                                         headers={"Accept": media_type}, expect_errors=True)
+    blocker.close_all()
+    assert response.status_int == 503, response.body[:300]
+    assert response.headers["Retry-After"] == "2"
+    assert response.content_type == media_type
+    assert b"database_unavailable" in response.body
+    again = client.patch_json(f"/gift_cards/{card['id']}", {"reference": "late"},
+                              headers={"Accept": "application/json"})
+    assert again.json["reference"] == "late"
