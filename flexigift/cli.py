@@ -8,7 +8,7 @@ import click
 
 from .config import Config, ConfigError
 from .db import open_database
-from .migrations import migrate
+from .migrations import MIGRATIONS, migrate, pending
 from .serving import AUTH_OFF_WARNING, default_workers, is_loopback, run_granian, serve_config
 from .services.actors import Actor, acting_as
 
@@ -74,6 +74,26 @@ def init_db(database_url: str | None) -> None:
     config = _config(database_url)
     applied = migrate(open_database(config.database_url))
     click.echo(f"schema up to date ({'applied ' + ', '.join(map(str, applied)) if applied else 'nothing to do'})")
+
+
+@main.command("migrate")
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@click.option("--dry-run", is_flag=True, help="List the pending steps; change nothing.")
+def migrate_command(database_url: str | None, dry_run: bool) -> None:
+    """Apply the schema steps the database has not had yet (--dry-run: list them)."""
+    db = open_database(_config(database_url).database_url, pool_size=1)
+    steps = pending(db)
+    descriptions = dict(steps)
+    if dry_run:
+        if not steps:
+            click.echo(f"schema at version {MIGRATIONS[-1][0]}: nothing to do")
+        for version, description in steps:
+            click.echo(f"pending {version}: {description}")
+        return
+    applied = migrate(db)
+    for version in applied:
+        click.echo(f"applied {version}: {descriptions.get(version, '')}")
+    click.echo(f"schema at version {MIGRATIONS[-1][0]}" + ("" if applied else ": nothing to do"))
 
 
 @main.command("demo-data")
