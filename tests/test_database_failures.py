@@ -224,3 +224,27 @@ def test_a_write_waiting_too_long_for_a_lock_is_a_503_to_retry(pg_app, media_typ
     again = client.patch_json(f"/gift_cards/{card['id']}", {"reference": "late"},
                               headers={"Accept": "application/json"})
     assert again.json["reference"] == "late"
+
+
+def test_an_sqlite_file_locked_past_the_busy_timeout_is_a_503(tmp_path):
+    """Another process holds SQLite's write lock longer than the busy timeout (30 s): the
+    write answers 503 with Retry-After, and reads (WAL) go on meanwhile."""
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    app = create_app(Config(database_url=f"sqlite:///{path}", auth=False))
+    client = _client(app)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert client.get("/users", headers={"Accept": "application/json"}).status_int == 200
+        response = client.post_json("/users", {"user_id": "waiting"}, headers={"Accept": "text/html"},
+                                    expect_errors=True)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    assert response.status_int == 503, response.body[:300]
+    assert response.headers["Retry-After"] == "2"
+    assert response.content_type == "text/html"
+    assert client.post_json("/users", {"user_id": "waiting"}, headers={"Accept": "application/json"}).status_int == 201
+    app.extensions["flexigift_db"].close_all()
