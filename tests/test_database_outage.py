@@ -91,8 +91,16 @@ def test_a_stopped_database_is_a_503_and_the_same_servers_recover_when_it_return
             for _ in range(8):
                 status = _request("GET", f"{base}/users?limit=1", accept)[0]
                 assert status == 200
-        ok = [_request("POST", f"{base}/users", "application/json", b'{"user_id": "after%d"}' % n)[0]
-              for n in range(8)]
+        # A write may land on a thread whose connection from before the outage is still
+        # unused: it answers 503 once (retry later) and that thread connects anew. With
+        # 2 processes of 2 threads, 4 retries are enough for every write.
+        ok = []
+        for n in range(8):
+            for _ in range(5):
+                status = _request("POST", f"{base}/users", "application/json", b'{"user_id": "after%d"}' % n)[0]
+                if status != 503:
+                    break
+            ok.append(status)
     answers = load.answers
     assert [a for a in answers if a[2][0] >= 500 and a[2][0] != 503] == []
     for phase, accept, (status, content_type, retry_after, body) in answers:
