@@ -10,7 +10,7 @@ import click
 
 from .config import Config, ConfigError
 from .db import open_database
-from .migrations import migrate
+from .migrations import MIGRATIONS, migrate, pending
 from .serving import AUTH_OFF_WARNING, default_workers, is_loopback, run_granian, serve_config
 from .services.actors import Actor, acting_as
 
@@ -128,6 +128,81 @@ def init_db(database_url: str | None) -> None:
     config = _config(database_url)
     applied = migrate(open_database(config.database_url))
     click.echo(f"schema up to date ({'applied ' + ', '.join(map(str, applied)) if applied else 'nothing to do'})")
+
+
+@main.command("migrate")
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@click.option("--dry-run", is_flag=True, help="List the pending steps; change nothing.")
+def migrate_command(database_url: str | None, dry_run: bool) -> None:
+    """Apply the schema steps the database has not had yet (--dry-run: list them)."""
+    db = open_database(_config(database_url).database_url, pool_size=1)
+    steps = pending(db)
+    descriptions = dict(steps)
+    if dry_run:
+        if not steps:
+            click.echo(f"schema at version {MIGRATIONS[-1][0]}: nothing to do")
+        for version, description in steps:
+            click.echo(f"pending {version}: {description}")
+        return
+    applied = migrate(db)
+    for version in applied:
+        click.echo(f"applied {version}: {descriptions.get(version, '')}")
+    click.echo(f"schema at version {MIGRATIONS[-1][0]}" + ("" if applied else ": nothing to do"))
+
+
+def _sqlite_path(database_url: str | None, verb: str) -> str:
+    url = _config(database_url).database_url
+    if not url.startswith("sqlite:///") or url == "sqlite:///":
+        raise click.ClickException(
+            f"flexigift {verb} copies an SQLite file; for PostgreSQL use pg_dump / pg_restore or "
+            "point-in-time recovery (README: Backups)")
+    return url[len("sqlite:///"):]
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+def backup(path: str, database_url: str | None) -> None:
+    """Copy the SQLite database to PATH, consistently, while it is being served."""
+    import sqlite3
+
+    source_path = _sqlite_path(database_url, "backup")
+    if not os.path.exists(source_path):
+        raise click.ClickException(f"there is no database file {source_path}")
+    if os.path.exists(path):
+        raise click.ClickException(f"{path} exists already; back up to a new file")
+    source = sqlite3.connect(source_path, timeout=30)
+    target = sqlite3.connect(path)
+    try:
+        # SQLite's online backup API: a snapshot of one moment, taken while others write.
+        source.backup(target)
+        target.execute("PRAGMA journal_mode = delete")  # one self-contained file
+    finally:
+        target.close()
+        source.close()
+    click.echo(f"backed up {source_path} to {path}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--database-url", envvar="DATABASE_URL", default=None)
+def restore(path: str, database_url: str | None) -> None:
+    """Replace the SQLite database's content with the backup at PATH (stop the servers first)."""
+    import sqlite3
+
+    target_path = _sqlite_path(database_url, "restore")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise click.ClickException(f"{path} is damaged (PRAGMA integrity_check); nothing was restored")
+        target = sqlite3.connect(target_path, timeout=30)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    click.echo(f"restored {target_path} from {path}")
 
 
 @main.command("demo-data")

@@ -53,6 +53,13 @@ def _sqlite(path: str, pool_size: int) -> peewee.Database:
     return db
 
 
+#: How long PostgreSQL may take to accept a connection, run one statement, and make a
+#: statement wait for a row lock: past these, the request answers 503 (retry later).
+CONNECT_TIMEOUT_SECONDS = 5
+STATEMENT_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_MS = 10_000
+
+
 def _postgres(url: str, pool_size: int) -> peewee.Database:
     parsed = urlparse(url)
     params = {
@@ -65,6 +72,8 @@ def _postgres(url: str, pool_size: int) -> peewee.Database:
         parsed.path.lstrip("/"),
         max_connections=pool_size,
         stale_timeout=600,
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}",
         **{key: value for key, value in params.items() if value is not None},
     )
 
@@ -203,8 +212,18 @@ _CONTENTION = {"40001", "40P01"}
 
 
 def _cause(error: BaseException) -> BaseException:
-    """The driver's exception peewee wrapped (or ``error`` itself)."""
-    return error.args[0] if error.args and isinstance(error.args[0], BaseException) else error
+    """The driver's exception peewee wrapped (or ``error`` itself). Peewee 4 keeps it in
+    ``orig`` (and drops it from ``args``); it is also the exception's ``__context__``."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, BaseException):
+        return orig
+    if error.args and isinstance(error.args[0], BaseException):
+        return error.args[0]
+    context = error.__cause__ or error.__context__
+    if isinstance(error, peewee.PeeweeException) and context is not None \
+            and not isinstance(context, peewee.PeeweeException):
+        return context
+    return error
 
 
 def contention(error: BaseException) -> bool:
@@ -220,7 +239,8 @@ def unavailable(error: BaseException, db: peewee.Database | None = None) -> bool
     cause = _cause(error)
     state = getattr(cause, "sqlstate", None)
     if state is not None:
-        return state.startswith(("08", "57P")) or state == "53300"  # connection, shutdown, too many
+        # connection, shutdown, too many connections, statement or lock timed out
+        return state.startswith(("08", "57P")) or state in {"53300", "57014", "55P03"}
     message = str(cause).lower()
     if "locked" in message or "busy" in message:
         return True  # SQLite: another writer held the file past the busy timeout

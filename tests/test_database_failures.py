@@ -10,14 +10,17 @@ is retried).
 from __future__ import annotations
 
 import threading
+import time
 
 import peewee
 import pytest
 import webtest
 
+from conftest import JsonClient
 from flexigift.app import create_app
 from flexigift.config import Config
-from flexigift.db import connect_url, database
+from flexigift.db import connect_url, contention, database, unavailable
+from money_helpers import DOG_BED, kohls_world
 
 MEDIA_TYPES = ["application/hal+json", "application/json", "application/vnd.siren+json",
                "application/hal+xml", "text/html"]
@@ -93,3 +96,155 @@ def test_a_database_that_cannot_be_reached_is_a_503_not_a_500(tmp_path):
         app.extensions["flexigift_db"] = db
         database.initialize(db)
         db.close_all()
+
+
+# -- contention: a deadlock is retried, never a 500 ------------------------------------
+def test_a_real_deadlock_is_recognised_as_contention(pg_app):
+    """Two sessions taking two locks in opposite orders: PostgreSQL ends one with a
+    deadlock, and that error (wrapped by peewee) is classed as contention, not as a bug."""
+    url = pg_app.config["TEST_DATABASE_URL"]
+    sessions = [connect_url(url, pool_size=1), connect_url(url, pool_size=1)]
+    barrier = threading.Barrier(2, timeout=30)
+    errors = []
+
+    def take(db, first, second):
+        with db.connection_context():
+            try:
+                with db.atomic():
+                    db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (first,))
+                    barrier.wait()
+                    db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (second,))
+            except peewee.PeeweeException as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=take, args=(sessions[0], 7101, 7102)),
+               threading.Thread(target=take, args=(sessions[1], 7102, 7101))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for db in sessions:
+        db.close_all()
+    assert len(errors) == 1
+    assert contention(errors[0])
+    assert not unavailable(errors[0])
+
+
+def _wait_until_a_session_waits_for_a_lock(blocker, thread, outcome, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            response = outcome.get("response")
+            raise AssertionError(f"the request ended without waiting: {response and response.body[:300]}")
+        blocker.execute_sql("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot
+        waiting = blocker.execute_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()").fetchone()[0]
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the request never waited for the blocker's lock")
+
+
+def _against_an_opposite_locker(app, request, card_pk: int, user_pk: int):
+    """Run ``request`` while another session holds the card's row and then asks for the
+    user's: the request, holding the user and waiting for the card, is the one PostgreSQL
+    ends (the other session's deadlock_timeout is longer), and it must be retried."""
+    url = app.config["TEST_DATABASE_URL"]
+    blocker = connect_url(url, pool_size=1)
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("response", request()))
+    with blocker.connection_context():
+        with blocker.atomic():
+            blocker.execute_sql("SET LOCAL deadlock_timeout = '60s'")
+            blocker.execute_sql("SELECT id FROM gift_card WHERE id = %s FOR UPDATE", (card_pk,))
+            thread.start()
+            _wait_until_a_session_waits_for_a_lock(blocker, thread, outcome)
+            # Now the opposite order: the user the request holds. PostgreSQL breaks the
+            # deadlock by ending the request's transaction; this statement then goes on.
+            blocker.execute_sql("SELECT id FROM \"user\" WHERE id = %s FOR UPDATE", (user_pk,))
+        thread.join(60)
+    blocker.close_all()
+    return outcome["response"]
+
+
+def _linked_card(app):
+    client = _client(app)
+    card, _ = kohls_world(JsonClient(client), balance="100.00")
+    user = client.post_json("/users", {"user_id": "shopper"}, headers={"Accept": "application/json"}).json
+    return client, card, user
+
+
+def test_a_patch_of_a_user_that_deadlocks_is_retried(pg_app):
+    client, card, user = _linked_card(pg_app)
+    response = _against_an_opposite_locker(
+        pg_app, lambda: client.patch_json(f"/users/{user['id']}", {"gift_cards": [card["card_id"]]},
+                                          headers={"Accept": "application/json"}, expect_errors=True),
+        card["id"], user["id"])
+    assert response.status_int == 200, response.body[:300]
+    assert client.get(f"/users/{user['id']}", headers={"Accept": "application/json"}).json["gift_cards"] \
+        == [card["card_id"]]
+
+
+def test_a_redemption_that_deadlocks_is_retried(pg_app):
+    client, card, user = _linked_card(pg_app)
+    client.patch_json(f"/users/{user['id']}", {"gift_cards": [card["card_id"]]},
+                      headers={"Accept": "application/json"})
+    response = _against_an_opposite_locker(
+        pg_app, lambda: client.post_json(f"/gift_cards/{card['id']}/redeem", {"product_id": DOG_BED["product_id"]},
+                                         headers={"Accept": "application/json"}, expect_errors=True),
+        card["id"], user["id"])
+    assert response.status_int == 201, response.body[:300]
+    assert client.get(f"/gift_cards/{card['id']}", headers={"Accept": "application/json"}).json["balance"] == 50
+
+
+# -- timeouts: a database that does not answer in time is a 503 ----------------------
+def test_postgresql_sessions_bound_their_statements_and_lock_waits(pg_app):
+    db = pg_app.extensions["flexigift_db"]
+    with db.connection_context():
+        shown = {name: db.execute_sql(f"SHOW {name}").fetchone()[0]
+                 for name in ("statement_timeout", "lock_timeout")}
+    assert shown == {"statement_timeout": "30s", "lock_timeout": "10s"}
+
+
+@pytest.mark.parametrize("media_type", ["application/hal+xml", "application/json"])
+def test_a_write_waiting_too_long_for_a_lock_is_a_503_to_retry(pg_app, media_type):
+    client, card, _ = _linked_card(pg_app)
+    blocker = connect_url(pg_app.config["TEST_DATABASE_URL"], pool_size=1)
+    with blocker.connection_context():
+        with blocker.atomic():
+            blocker.execute_sql("SELECT id FROM gift_card WHERE id = %s FOR UPDATE", (card["id"],))
+            response = client.patch_json(f"/gift_cards/{card['id']}", {"reference": "late"},
+                                         headers={"Accept": media_type}, expect_errors=True)
+    blocker.close_all()
+    assert response.status_int == 503, response.body[:300]
+    assert response.headers["Retry-After"] == "2"
+    assert response.content_type == media_type
+    assert b"database_unavailable" in response.body
+    again = client.patch_json(f"/gift_cards/{card['id']}", {"reference": "late"},
+                              headers={"Accept": "application/json"})
+    assert again.json["reference"] == "late"
+
+
+def test_an_sqlite_file_locked_past_the_busy_timeout_is_a_503(tmp_path):
+    """Another process holds SQLite's write lock longer than the busy timeout (30 s): the
+    write answers 503 with Retry-After, and reads (WAL) go on meanwhile."""
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    app = create_app(Config(database_url=f"sqlite:///{path}", auth=False))
+    client = _client(app)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert client.get("/users", headers={"Accept": "application/json"}).status_int == 200
+        response = client.post_json("/users", {"user_id": "waiting"}, headers={"Accept": "text/html"},
+                                    expect_errors=True)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    assert response.status_int == 503, response.body[:300]
+    assert response.headers["Retry-After"] == "2"
+    assert response.content_type == "text/html"
+    assert client.post_json("/users", {"user_id": "waiting"}, headers={"Accept": "application/json"}).status_int == 201
+    app.extensions["flexigift_db"].close_all()

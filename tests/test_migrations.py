@@ -186,3 +186,64 @@ def test_step_6_converts_amounts_stored_as_hundredths_into_each_currencys_minor_
         entries = client.get(f"/gift_cards/{number}/transactions", headers=plain).json
         assert [entry["amount"] for entry in entries] == expected[code][4]
         assert entries[-1]["balance_after"] == card["balance"]
+
+
+def _fill_at_version_1_tables(db) -> dict[str, list[tuple]]:
+    """Rows in the tables version 1 made (every later version keeps them); what they hold."""
+    issuer = v1.Issuer.create(name="Kohls", expires_after="1y")
+    user = v1.User.create(user_id="user006", email="ann@example.com")
+    card = v1.GiftCard.create(card_id="kohls-gc-002", issuer=issuer, balance=1000, initial_balance=3000,
+                              currency_code="USD", user=user, metadata='{"b": "x"}')
+    product = v1.Product.create(product_id="kohls-mug", name="Mug", price=2000, issuer=issuer)
+    v1.Transaction.create(gift_card=card, kind="issue", amount=3000, balance_after=3000)
+    v1.Transaction.create(gift_card=card, kind="redeem", amount=-2000, balance_after=1000,
+                          product=product, user=user, order_reference="o-2")
+    return {model.__name__: list(model.select().order_by(model.id).tuples()) for model in v1.MODELS}
+
+
+@pytest.mark.parametrize("shipped", [version for version, _, _ in MIGRATIONS])
+def test_a_database_of_every_shipped_version_migrates_with_its_rows_intact(blank_database_url, shipped):
+    """A database as version ``shipped`` left it (its steps, from the frozen definitions),
+    holding rows, migrates to today's schema with every row as it was."""
+    db = open_database(blank_database_url, pool_size=2)
+    try:
+        with db.connection_context():
+            db.create_tables([SchemaVersion])
+            for version, _, step in MIGRATIONS:
+                if version > shipped:
+                    break
+                with db.atomic():
+                    step(db)
+                    SchemaVersion.create(version=version)
+            before = _fill_at_version_1_tables(db)
+        assert migrate(db) == [version for version, _, _ in MIGRATIONS if version > shipped]
+        with db.connection_context():
+            after = {model.__name__: list(model.select().order_by(model.id).tuples()) for model in v1.MODELS}
+        assert after == before
+    finally:
+        db.close_all()
+    client = webtest.TestApp(create_app(Config(database_url=blank_database_url, auth=False)))
+    card = client.get("/gift_cards/1", headers={"Accept": "application/json"}).json
+    assert (card["card_id"], card["balance"], card["metadata"]) == ("kohls-gc-002", 10, {"b": "x"})
+    entries = client.get("/gift_cards/1/transactions", headers={"Accept": "application/json"}).json
+    assert [entry["kind"] for entry in entries] == ["issue", "redeem"]
+
+
+def test_the_migrate_command_lists_pending_steps_then_applies_them(blank_database_url):
+    from click.testing import CliRunner
+
+    from flexigift.cli import main
+
+    runner = CliRunner()
+    dry = runner.invoke(main, ["migrate", "--dry-run", "--database-url", blank_database_url])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines() == [f"pending {version}: {description}"
+                                       for version, description, _ in MIGRATIONS]
+    again = runner.invoke(main, ["migrate", "--dry-run", "--database-url", blank_database_url])
+    assert again.output == dry.output  # a dry run changes nothing
+    done = runner.invoke(main, ["migrate", "--database-url", blank_database_url])
+    assert done.exit_code == 0, done.output
+    assert [line.split(":")[0] for line in done.output.splitlines()[:-1]] == [
+        f"applied {version}" for version, _, _ in MIGRATIONS]
+    last = runner.invoke(main, ["migrate", "--dry-run", "--database-url", blank_database_url])
+    assert last.output.strip().endswith("nothing to do")

@@ -97,6 +97,13 @@ def applied_versions(db: peewee.Database) -> set[int]:
     return {row.version for row in SchemaVersion.select()}
 
 
+def pending(db: peewee.Database) -> list[tuple[int, str]]:
+    """(version, description) of each step ``db`` has not had yet, in the order they would run."""
+    with db.connection_context():
+        done = applied_versions(db)
+    return [(version, description) for version, description, _ in MIGRATIONS if version not in done]
+
+
 def migrate(db: peewee.Database) -> list[int]:
     """Bring the schema up to date; the versions applied now."""
     with db.connection_context():

@@ -133,11 +133,21 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
     debit = min(available, wanted) if allow_partial else wanted
     if available < debit:
         raise _insufficient(card, debit, held)
+    _hold_user(card.user_id)
     balance_after = _debit(card, product, debit, today, held)
     if balance_after is None:
         raise _why_not(card_pk, product, debit, today)
     return _entry(card.id, "redeem", -debit, balance_after, product=product.id, user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key, order=order)
+
+
+def _hold_user(user_pk: int | None) -> None:
+    """Lock the user the ledger entry will name before the card's row (PostgreSQL): every
+    writer takes its locks in one order, user before card before ledger, as a PATCH of a
+    user linking cards does; the entry's foreign key would otherwise take the user's lock
+    after the card's, and deadlock with it."""
+    if user_pk is not None and is_postgres():
+        User.select(User.id).where(User.id == user_pk).for_update("FOR KEY SHARE").execute()
 
 
 _DEBIT = CompiledStatement(lambda slot: (
