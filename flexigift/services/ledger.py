@@ -83,16 +83,24 @@ _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
     **{name: slot(name) for name in (*_ENTRY_DETAILS, *_ACTOR)}).returning(Transaction.id))
 
 
-def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
+def _entry(card_pk: int, kind: str, amount: int, balance_after: int, currency_code: str | None = None,
+           **details) -> Transaction:
     """Append one ledger entry, made by the current actor (``details``: product, user,
-    order_reference, idempotency_key, refund_of)."""
+    order_reference, idempotency_key, refund_of).
+
+    The entry comes back as written, never read back: with the card's
+    ``currency_code`` it holds all its representation shows.
+    """
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
                   date_created=utcnow(), actor_name=actor.name, actor_role=actor.role,
                   token_id=actor.token_id)
     [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
-    return Transaction(id=entry_id, **values)
+    entry = Transaction(id=entry_id, **values)
+    if currency_code is not None:
+        entry.gift_card = GiftCard(id=card_pk, currency_code=currency_code)
+    return entry
 
 
 def record_issue(card_pk: int, balance: int, user_pk: int | None) -> Transaction:
@@ -127,7 +135,8 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
     balance_after = _debit(card, product, debit, today)
     if balance_after is None:
         raise _why_not(card_pk, product, debit, today)
-    return _entry(card.id, "redeem", -debit, balance_after, product=product.id, user=card.user_id,
+    return _entry(card.id, "redeem", -debit, balance_after, card.currency_code, product=product.id,
+                  user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key)
 
 
@@ -189,8 +198,9 @@ def refund(redemption_pk: int, amount: int | None = None, *, order_reference: st
         raise Conflict(f"Only {format_cents(remaining)} of transaction {redemption_pk} is left to "
                        f"refund, less than {format_cents(amount)}.", "amount",
                        logref="refund_exceeds_redemption")
-    balance_after = _credit(redemption.gift_card_id, amount, reactivate=amount == remaining)
-    return _entry(redemption.gift_card_id, "refund", amount, balance_after, refund_of=redemption.id,
+    balance_after, currency_code = _credit(redemption.gift_card_id, amount, reactivate=amount == remaining)
+    return _entry(redemption.gift_card_id, "refund", amount, balance_after, currency_code,
+                  refund_of=redemption.id,
                   product=redemption.product_id, user=redemption.user_id,
                   order_reference=order_reference or redemption.order_reference,
                   idempotency_key=idempotency_key)
@@ -209,18 +219,18 @@ def _locked_redemption(pk: int) -> Transaction:
     return redemption
 
 
-def _credit(card_pk: int, amount: int, *, reactivate: bool) -> int:
+def _credit(card_pk: int, amount: int, *, reactivate: bool) -> tuple[int, str]:
     """Add a refund to the card, within balance_max; a full refund re-opens a single-use card."""
     status = peewee.Case(None, [(GiftCard.status == REDEEMED, ACTIVE)], GiftCard.status) \
         if reactivate else GiftCard.status
     query = (GiftCard
              .update(balance=GiftCard.balance + amount, status=status, date_modified=utcnow())
              .where(GiftCard.id == card_pk, _room_for(amount))
-             .returning(GiftCard.balance).tuples())
+             .returning(GiftCard.balance, GiftCard.currency_code).tuples())
     rows = list(query.execute())
     if not rows:
         raise _above_max(card_for_update(card_pk), amount)
-    return rows[0][0]
+    return rows[0][0], rows[0][1]
 
 
 def _room_for(amount: int) -> peewee.Expression:
@@ -255,7 +265,7 @@ def reload(card_pk: int, amount: int, *, order_reference: str | None = None,
         _check_reloadable(card_for_update(card_pk), amount, today)
         raise Conflict("The gift card changed while it was being reloaded; try again.",
                        logref="concurrent_change")
-    return _entry(card.id, "reload", amount, rows[0][0], user=card.user_id,
+    return _entry(card.id, "reload", amount, rows[0][0], card.currency_code, user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key)
 
 
