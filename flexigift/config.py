@@ -74,9 +74,11 @@ def _limit(name: str, value: str | None, default: Limit) -> Limit:
 def _whole(name: str, value: str | None, default: int, low: int, high: int) -> int:
     if value is None or not value.strip():
         return default
-    if not value.strip().isdigit() or not low <= int(value) <= high:
+    digits = value.strip()
+    # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses or reads.
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(digits) <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
-    return int(value)
+    return int(digits)
 
 
 def _public_url(value: str | None) -> str | None:

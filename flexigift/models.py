@@ -34,6 +34,11 @@ class _LowerIndex(peewee.Node):
                            f'ON "{self.table}" (lower("{self.column}"){ops})')
 
 
+def _filter_indexes(table: str, plain: tuple[str, ...], lower: tuple[str, ...] = ()) -> list:
+    """Migration 5's indexes: (column, id) for filters, orders and seeks; lower(column) for prefixes."""
+    return [*(((column, "id"), False) for column in plain), *(_LowerIndex(table, column) for column in lower)]
+
+
 class BaseModel(peewee.Model):
     """Common columns: ``id``, ``date_created``, ``date_modified``."""
 
@@ -57,6 +62,10 @@ class Issuer(BaseModel):
     expires_after = peewee.CharField(max_length=20, null=True)
     product_code_restrictions = peewee.TextField(null=True)
 
+    class Meta:
+        indexes = _filter_indexes("issuer", ("currency_code", "expires_after", "date_created"),
+                                  ("name", "currency_code"))
+
 
 class User(BaseModel):
     """A shopper registered by a shopper app."""
@@ -67,7 +76,8 @@ class User(BaseModel):
     email = peewee.CharField(max_length=254, null=True)
 
     class Meta:
-        indexes = [_LowerIndex("user", "user_id"), _LowerIndex("user", "email")]
+        indexes = [_LowerIndex("user", "user_id"), _LowerIndex("user", "email"),
+                   *_filter_indexes("user", ("amazon_id", "name", "date_created"), ("amazon_id", "name"))]
 
 
 class GiftCard(BaseModel):
@@ -90,7 +100,10 @@ class GiftCard(BaseModel):
 
     class Meta:
         constraints = [peewee.SQL("CHECK (balance >= 0)")]
-        indexes = [(("date_created",), False), _LowerIndex("gift_card", "card_id")]
+        indexes = [(("date_created",), False), _LowerIndex("gift_card", "card_id"),
+                   *_filter_indexes("gift_card", ("initial_balance", "currency_code", "single_use", "rechargeable",
+                                                  "balance_max", "recipient_email", "reference"),
+                                    ("currency_code", "recipient_email", "reference"))]
 
 
 class Product(BaseModel):
@@ -102,7 +115,8 @@ class Product(BaseModel):
     issuer = peewee.ForeignKeyField(Issuer, backref="products", on_delete="RESTRICT")
 
     class Meta:
-        indexes = [_LowerIndex("product", "product_id")]
+        indexes = [_LowerIndex("product", "product_id"),
+                   *_filter_indexes("product", ("name", "date_created"), ("name",))]
 
 
 class Order(peewee.Model):
@@ -181,6 +195,9 @@ class Transaction(peewee.Model):
     class Meta:
         database = database
         legacy_table_names = False
+        indexes = _filter_indexes("transaction", ("kind", "amount", "balance_after", "order_reference",
+                                                  "idempotency_key", "actor_name", "actor_role"),
+                                  ("kind", "order_reference", "idempotency_key", "actor_name", "actor_role"))
 
 
 class IdempotencyRecord(peewee.Model):
@@ -286,7 +303,9 @@ class Change(peewee.Model):
     class Meta:
         database = database
         table_name = "change"
-        indexes = ((("resource", "resource_id", "id"), False),)
+        indexes = ((("resource", "resource_id", "id"), False),
+                   *_filter_indexes("change", ("resource_id", "action", "actor_name", "actor_role"),
+                                    ("action", "actor_name", "actor_role")))
 
 
 class SchemaVersion(peewee.Model):

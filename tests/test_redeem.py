@@ -10,6 +10,7 @@ import pytest
 from api_helpers import database_snapshot
 from hypermedia import SIREN
 from ledger import ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
+from query_count import count_queries
 from money_helpers import (balance_of, card, entries_of, exact, field_of, issuer, kohls_world, logref,
                            product, redeem, user, utc_today)
 
@@ -239,3 +240,15 @@ def test_a_replay_answers_in_the_media_type_asked_for(client, json_client):
     first = client.post_json(url, body, headers={"Idempotency-Key": "m", "Accept": HAL})
     plain = client.post_json(url, body, headers={"Idempotency-Key": "m", "Accept": "application/json"})
     assert {key: value for key, value in first.json.items() if key != "_links"} == plain.json
+
+
+def test_a_redemption_answers_with_its_entry_without_reading_it_back(client, json_client):
+    created, bed = kohls_world(json_client)
+    redeem(json_client, created["id"])  # the first request compiles what the rest reuse
+    with count_queries() as counted:
+        entry = redeem(json_client, created["id"]).json
+    # the product, the card, the conditional debit and the entry: nothing reads the entry back
+    assert counted.count == 4, counted.report()
+    assert not any(sql.lstrip().upper().startswith("SELECT") and '"transaction"' in sql
+                   for sql in counted.queries), counted.report()
+    assert entry == client.get(f"/transactions/{entry['id']}", headers={"Accept": "application/json"}).json

@@ -42,7 +42,8 @@ def test_serve_turns_authentication_on_except_for_a_loopback_development_server(
 @pytest.mark.parametrize("name,value", [
     ("FLEXIGIFT_AUTH", "maybe"), ("FLEXIGIFT_PUBLIC_URL", "ftp://example.com"),
     ("FLEXIGIFT_CORS_ORIGINS", "example.com"), ("FLEXIGIFT_LOOKUP_FAILURES", "ten"),
-    ("FLEXIGIFT_TRUSTED_PROXIES", "-1"),
+    ("FLEXIGIFT_TRUSTED_PROXIES", "-1"), ("FLEXIGIFT_TRUSTED_PROXIES", "\u00b2"),
+    ("FLEXIGIFT_COUNT_CAP", "1\u00b2"), ("FLEXIGIFT_COUNT_CAP", "\u0661\u0662"),
 ])
 def test_an_invalid_setting_is_a_clear_error_at_start(monkeypatch, name, value):
     with pytest.raises(ConfigError, match=name):

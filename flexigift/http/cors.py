@@ -12,7 +12,7 @@ from flask import Response
 
 ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Accept, Content-Type, If-Match, If-None-Match, Idempotency-Key"
-EXPOSE_HEADERS = "ETag, Link, Location, X-Total-Count, Retry-After, Allow, Idempotent-Replayed"
+EXPOSE_HEADERS = "ETag, Link, Location, X-Total-Count, X-Total-Count-More-Than, Retry-After, Allow, Idempotent-Replayed"
 MAX_AGE = "600"
 
 

@@ -16,7 +16,7 @@ import peewee
 
 from ..db import is_postgres
 from ..models import COUNTED, RowCount, SchemaVersion
-from . import v1, v3, v4, v6, v7, v8
+from . import v1, v3, v4, v5, v6, v7, v8
 
 #: How many counter rows a table has on PostgreSQL (writers pick one by connection).
 COUNT_SHARDS = 16
@@ -85,6 +85,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (3, "API tokens, card grants, rate counters, server secrets, the audit trail and ledger actors",
      v3.apply),
     (4, "indexes for prefix filters and orders; row counters on SQLite too", v4.apply),
+    (5, "an index for every filterable and orderable column", v5.apply),
     (6, "the reason of a ledger entry (adjustments)", v6.apply),
     (7, "authorization holds and orders paid by several cards", v7.apply),
     (8, "the event log, webhook subscriptions and their deliveries", v8.apply),

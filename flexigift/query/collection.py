@@ -49,12 +49,29 @@ def _ordered(key, descending: bool, nullable: bool):
     return key.desc(nulls="FIRST") if descending else key.asc(nulls="LAST")
 
 
+class _Anchored:
+    """An anchor's order value not read yet: a scalar subquery of the page's query."""
+
+    def __init__(self, query: peewee.ModelSelect):
+        self.query = query
+
+    def is_null(self, null: bool = True) -> peewee.Expression:
+        return peewee.Expression(self.query, peewee.OP.IS if null else peewee.OP.IS_NOT, None)
+
+
 def _same(key, value) -> Any:
+    if isinstance(value, _Anchored):
+        return (key == value.query) | (key.is_null() & value.is_null())
     return key.is_null() if value is None else key == value
 
 
 def _past(key, value, larger: bool, nullable: bool) -> Any:
     """``key`` beyond ``value``: larger (NULL being largest of all) or smaller."""
+    if isinstance(value, _Anchored):  # the same rules, with the NULL tests in SQL
+        anchor = value.query
+        if larger:
+            return (value.is_null(False) & ((key > anchor) | key.is_null())) if nullable else key > anchor
+        return (key < anchor) | (value.is_null() & key.is_null(False)) if nullable else key < anchor
     if larger:
         if value is None:
             return None  # nothing is larger than NULL
@@ -236,7 +253,7 @@ class CollectionQuery:
         filtered = [term.field for term in request.filters if not term.path]
         ordered = [name for name, _ in request.order]
         joined = self._joins_for(filtered + ordered)
-        seek = self._beyond(keys, self._anchor_values(keys, anchor, joined), forward)
+        seek = self._beyond(keys, self._anchor_keys(keys, anchor, joined), forward)
         base = endpoint.select() if joined else model.select()
         where = functools.reduce(operator.and_, [*conditions, seek])
         total = more_than = None
@@ -253,6 +270,8 @@ class CollectionQuery:
         template = endpoint.template(("page of ids", tuple(request.order), not forward),
                                      lambda hole: endpoint.select().where(model.id.in_(hole)).order_by(*order))
         rows = endpoint.prepared(template.fill_query(ids)) if request.limit else []
+        if not rows and len(keys) > 1:
+            self._anchor_values(keys, anchor, joined)  # nothing beyond it, or no such item: a 400 says which
         more = len(rows) > request.limit
         rows = rows[:request.limit]
         if not forward:
@@ -286,6 +305,20 @@ class CollectionQuery:
                              f"with id {anchor} to page from (it may have been deleted); start again "
                              "from the first page.", parameter, logref="bad_parameter")
         return list(row)
+
+    def _anchor_keys(self, keys: list, anchor: int, joined: bool) -> list[Any]:
+        """The order keys' values of the anchor as subqueries of the page's own query, so
+        a seek costs no query of its own (just the id when the order is by id alone)."""
+        if len(keys) == 1:
+            return [anchor]
+        endpoint, model = self.endpoint, self.endpoint.model
+        anchors = []
+        for key, _, _ in keys[:-1]:
+            query = (endpoint.select() if joined else model.select()).select(key).where(model.id == anchor)
+            if self.scope is not None:
+                query = query.where(self.scope)
+            anchors.append(_Anchored(query))
+        return [*anchors, anchor]
 
     @staticmethod
     def _beyond(keys: list, values: list, forward: bool) -> Any:

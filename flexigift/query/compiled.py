@@ -4,9 +4,17 @@ what running it does. A :class:`TemplateSelect` builds its SQL once per
 database with a hole in it; each call fills the hole with a fragment of SQL and
 its parameters (a list of ids, a subquery), and peewee only turns the rows
 into models.
+
+``FLEXIGIFT_PLAIN_QUERIES=1`` turns all of it off: each call then has peewee
+build the query and its SQL afresh and turn the rows into models with its own
+cursor wrappers, as any peewee query does. The results are the same (see
+``tests/test_compiled_fence.py``); the switch is there to prove it, by running
+the test suite both ways, and as a way out should a peewee release break what
+is borrowed here.
 """
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from typing import Any, Callable, Sequence
@@ -15,6 +23,9 @@ import peewee
 
 from ..db import database
 from .rows import RowPlan
+
+#: Plain peewee queries instead of compiled ones (``FLEXIGIFT_PLAIN_QUERIES=1``).
+PLAIN_QUERIES = os.environ.get("FLEXIGIFT_PLAIN_QUERIES", "").strip() == "1"
 
 _HOLE = "__flexigift_hole__"
 _UNPLANNED = object()
@@ -62,6 +73,8 @@ class TemplateSelect(_PerDatabase):
     def fill(self, fragment: str, params: Sequence[Any]) -> list:
         """The rows the query returns with ``fragment`` (holding ``params``) in the hole."""
         db = database.obj
+        if PLAIN_QUERIES:
+            return self._plain(db, fragment, params)
         query, before, after, params_before, params_after = self._compile(db)
         cursor = db.execute_sql(f"{before}{fragment}{after}", [*params_before, *params, *params_after])
         if self.raw:
@@ -74,6 +87,13 @@ class TemplateSelect(_PerDatabase):
         if plan is None:
             return list(query._get_cursor_wrapper(cursor))
         return plan.build(cursor.fetchall())
+
+    def _plain(self, db: peewee.Database, fragment: str, params: Sequence[Any]) -> list:
+        """What :meth:`fill` returns, with peewee building and running the query its own way."""
+        query = self.build(peewee.SQL(fragment, list(params)))
+        if self.raw:
+            return db.execute_sql(*db.get_sql_context().sql(query).query()).fetchall()
+        return list(query)
 
     def fill_values(self, values: Sequence[Any]) -> list:
         """The rows with the hole holding ``values`` as a list of parameters (for ``IN``)."""
@@ -132,5 +152,8 @@ class CompiledStatement(_PerDatabase):
     def execute(self, **values: Any):
         """Run the statement with ``values`` in its slots; the driver's cursor."""
         db = database.obj
+        if PLAIN_QUERIES:
+            query = self.build(lambda name: peewee.Value(values[name], converter=False))
+            return db.execute_sql(*db.get_sql_context().sql(query).query())
         sql, spec = self._compile(db)
         return db.execute_sql(sql, [values[name] if name is not None else constant for name, constant in spec])

@@ -49,17 +49,19 @@ class MoneyAction(ActionView):
         presenter, ledger_entries = current_presenter(), transactions()
         with database.atomic():
             command = self.resolve(id, data, links)
-            entry_id, status, replayed = self._once(id, command, key)
-            representation = presenter.item(ledger_entries, ledger_entries.lookup(entry_id))
+            entry, status, replayed = self._once(id, command, key)
+            if isinstance(entry, int):  # a replay: the entry written the first time
+                entry = ledger_entries.lookup(entry)
+            representation = presenter.item(ledger_entries, entry)
         headers = {"Location": representation.self_href}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return presenter.respond(representation, status, headers)
 
-    def _once(self, id: int, command: dict[str, Any], key: str | None) -> tuple[int, int, bool]:
+    def _once(self, id: int, command: dict[str, Any], key: str | None) -> tuple[Transaction | int, int, bool]:
         """Perform the action, or replay the first outcome of a key used before.
 
-        (ledger entry id, status, whether it is a replay)
+        (the new ledger entry, or the id of the one a replay returns; status; whether it is a replay)
         """
         if key:
             plain = {name: value for name, value in command.items()  # rows stand for their keys
@@ -67,10 +69,11 @@ class MoneyAction(ActionView):
             earlier = idempotency.claim(key, idempotency.fingerprint(request.method, request.path, plain))
             if earlier is not None:
                 return earlier.transaction_id, earlier.status, True
-        entry_id = self.perform(id, command, key).id
+        entry = self.perform(id, command, key)
         if key:
-            idempotency.complete(key, CREATED, entry_id)
-        return entry_id, CREATED, False
+            idempotency.complete(key, CREATED, entry.id)
+        # As written: the entry is not read back (it carries its card's currency).
+        return entry if "gift_card" in entry.__rel__ else entry.id, CREATED, False
 
     def currency_for(self, id: int) -> str | None:
         """The currency of the amounts in the body (None: the target does not exist; 404 follows)."""

@@ -24,7 +24,11 @@ def define_resource_relations(registry: Registry, endpoint) -> None:
     registry.define_relation(Relation(
         name, title,
         f"A paginated collection of {label}s. GET lists them (limit, offset, filters, order, "
-        f"fields, zoom); POST creates one.",
+        f"fields, zoom); POST creates one. The next and prev links walk by key (after or before "
+        f"an item's id), so any page of a walk costs what the first does; offset jumps directly. "
+        f"total_items (and the X-Total-Count header) is the exact total; a filtered collection "
+        f"is counted only up to a cap, past which total_items_more_than (and the "
+        f"X-Total-Count-More-Than header) says it holds more items than that.",
         ("GET", "HEAD", "OPTIONS", "POST"), {"POST": schema},
     ))
     registry.define_relation(Relation(

@@ -64,6 +64,7 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
         del properties["total_items"]
         if page.more_than is not None:
             properties["total_items_more_than"] = page.more_than
+            headers["X-Total-Count-More-Than"] = str(page.more_than)  # plain JSON's only sign of it
     else:
         headers["X-Total-Count"] = str(page.total)
     document = Resource(

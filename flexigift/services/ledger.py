@@ -85,9 +85,14 @@ _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
     **{name: slot(name) for name in (*_ENTRY_DETAILS, *_ACTOR)}).returning(Transaction.id))
 
 
-def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) -> Transaction:
+def _entry(card_pk: int, kind: str, amount: int, balance_after: int, currency_code: str | None = None,
+           **details) -> Transaction:
     """Append one ledger entry, made by the current actor (``details``: product, user,
-    order_reference, idempotency_key, refund_of, hold, order, reason)."""
+    order_reference, idempotency_key, refund_of, hold, order, reason).
+
+    The entry comes back as written, never read back: with the card's
+    ``currency_code`` it holds all its representation shows.
+    """
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
@@ -95,9 +100,11 @@ def _entry(card_pk: int, kind: str, amount: int, balance_after: int, **details) 
                   token_id=actor.token_id)
     [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
     entry = Transaction(id=entry_id, **values)
+    if currency_code is not None:
+        entry.gift_card = GiftCard(id=card_pk, currency_code=currency_code)
     if kind in events.LEDGER_TYPES:
         events.emit(events.LEDGER_TYPES[kind], "transaction", entry)
-    return Transaction(id=entry_id, **values)
+    return entry
 
 
 def record_issue(card_pk: int, balance: int, user_pk: int | None) -> Transaction:
@@ -137,7 +144,8 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
     balance_after = _debit(card, product, debit, today, held)
     if balance_after is None:
         raise _why_not(card_pk, product, debit, today)
-    return _entry(card.id, "redeem", -debit, balance_after, product=product.id, user=card.user_id,
+    return _entry(card.id, "redeem", -debit, balance_after, card.currency_code, product=product.id,
+                  user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key, order=order)
 
 
@@ -212,8 +220,9 @@ def refund(redemption_pk: int, amount: int | None = None, *, order_reference: st
         raise Conflict(f"Only {format_cents(remaining)} of transaction {redemption_pk} is left to "
                        f"refund, less than {format_cents(amount)}.", "amount",
                        logref="refund_exceeds_redemption")
-    balance_after = _credit(redemption.gift_card_id, amount, reactivate=amount == remaining)
-    return _entry(redemption.gift_card_id, "refund", amount, balance_after, refund_of=redemption.id,
+    balance_after, currency_code = _credit(redemption.gift_card_id, amount, reactivate=amount == remaining)
+    return _entry(redemption.gift_card_id, "refund", amount, balance_after, currency_code,
+                  refund_of=redemption.id,
                   product=redemption.product_id, user=redemption.user_id,
                   order_reference=order_reference or redemption.order_reference,
                   idempotency_key=idempotency_key, order=order or redemption.order_id)
@@ -232,7 +241,7 @@ def _locked_redemption(pk: int) -> Transaction:
     return redemption
 
 
-def _credit(card_pk: int, amount: int, *, reactivate: bool) -> int:
+def _credit(card_pk: int, amount: int, *, reactivate: bool) -> tuple[int, str]:
     """Add a refund to the card; a full refund re-opens a single-use card.
 
     balance_max limits reloads and issuing, never the return of money the card
@@ -243,11 +252,11 @@ def _credit(card_pk: int, amount: int, *, reactivate: bool) -> int:
     query = (GiftCard
              .update(balance=GiftCard.balance + amount, status=status, date_modified=utcnow())
              .where(GiftCard.id == card_pk, GiftCard.balance <= MAX_CENTS - amount)
-             .returning(GiftCard.balance).tuples())
+             .returning(GiftCard.balance, GiftCard.currency_code).tuples())
     rows = list(query.execute())
     if not rows:
         raise _above_max(card_for_update(card_pk), amount, limited=False)
-    return rows[0][0]
+    return rows[0][0], rows[0][1]
 
 
 def _room_for(amount: int) -> peewee.Expression:
@@ -283,7 +292,7 @@ def reload(card_pk: int, amount: int, *, order_reference: str | None = None,
         _check_reloadable(card_for_update(card_pk), amount, today)
         raise Conflict("The gift card changed while it was being reloaded; try again.",
                        logref="concurrent_change")
-    return _entry(card.id, "reload", amount, rows[0][0], user=card.user_id,
+    return _entry(card.id, "reload", amount, rows[0][0], card.currency_code, user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key)
 
 

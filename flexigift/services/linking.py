@@ -11,6 +11,7 @@ from .. import events
 from ..db import database
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, User, utcnow
+from ..query import compiled
 from ..query.compiled import CompiledSelect, TemplateSelect
 from ..query.rows import RowPlan
 from . import changes
@@ -51,6 +52,13 @@ def card_ids_of(user: User) -> list[str]:
 
 def user_with_card_ids(id: int) -> User | None:
     """The user with ``id`` and (as ``card_ids``) the card_ids linked to it, in one query."""
+    if compiled.PLAIN_QUERIES:  # peewee's own wrapper: the card_id lands on each row's user
+        rows = list(_USER_AND_CARD_IDS.build(id).objects())
+        if not rows:
+            return None
+        user = rows[0]
+        user.card_ids = [row.card_id for row in rows if row.card_id is not None]
+        return user
     rows = _USER_AND_CARD_IDS.fill(database.obj.param, [id])
     if not rows:
         return None
