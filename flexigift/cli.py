@@ -131,7 +131,7 @@ def init_db(database_url: str | None) -> None:
 
 
 @main.command("migrate")
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 @click.option("--dry-run", is_flag=True, help="List the pending steps; change nothing.")
 def migrate_command(database_url: str | None, dry_run: bool) -> None:
     """Apply the schema steps the database has not had yet (--dry-run: list them)."""
@@ -161,7 +161,7 @@ def _sqlite_path(database_url: str | None, verb: str) -> str:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def backup(path: str, database_url: str | None) -> None:
     """Copy the SQLite database to PATH, consistently, while it is being served."""
     import sqlite3
@@ -185,7 +185,7 @@ def backup(path: str, database_url: str | None) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--database-url", envvar="DATABASE_URL", default=None)
+@database_option
 def restore(path: str, database_url: str | None) -> None:
     """Replace the SQLite database's content with the backup at PATH (stop the servers first)."""
     import sqlite3

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import webtest
 
 from flexigift.models import MODELS
 
@@ -78,3 +79,38 @@ def database_snapshot(app) -> dict[str, list[tuple]]:
 def row_counts(app) -> dict[str, int]:
     """How many rows each table holds."""
     return {name: len(rows) for name, rows in database_snapshot(app).items()}
+
+
+class JsonClient:
+    """Sends and accepts plain JSON, as the tutorials' curl commands do."""
+
+    ACCEPT = "application/json"
+
+    def __init__(self, client: webtest.TestApp, accept: str | None = None):
+        self.client = client
+        self.accept = accept or self.ACCEPT
+
+    def _headers(self, headers=None):
+        merged = {"Accept": self.accept}
+        merged.update(headers or {})
+        return merged
+
+    def get(self, url, status=200, headers=None):
+        return self.client.get(url, headers=self._headers(headers), status=status)
+
+    def delete(self, url, status=204, headers=None):
+        return self.client.delete(url, headers=self._headers(headers), status=status)
+
+    def post(self, url, body, status=201, headers=None):
+        return self.client.post_json(url, body, headers=self._headers(headers), status=status)
+
+    def put(self, url, body, status=200, headers=None):
+        return self.client.put_json(url, body, headers=self._headers(headers), status=status)
+
+    def patch(self, url, body, status=200, headers=None):
+        return self.client.patch_json(url, body, headers=self._headers(headers), status=status)
+
+    def raw(self, method, url, body: bytes, content_type="application/json", status="*", headers=None):
+        return self.client.request(url, method=method, body=body,
+                                   headers=self._headers({"Content-Type": content_type, **(headers or {})}),
+                                   status=status, expect_errors=True)

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee
 import psycopg
 import pytest
+
+from api_helpers import JsonClient  # noqa: F401 - tests import it from here too
 import webtest
 
 from flexigift.app import create_app
@@ -133,41 +135,6 @@ def client(app) -> webtest.TestApp:
 @pytest.fixture
 def json_client(client) -> "JsonClient":
     return JsonClient(client)
-
-
-class JsonClient:
-    """Sends and accepts plain JSON, as the tutorials' curl commands do."""
-
-    ACCEPT = "application/json"
-
-    def __init__(self, client: webtest.TestApp, accept: str | None = None):
-        self.client = client
-        self.accept = accept or self.ACCEPT
-
-    def _headers(self, headers=None):
-        merged = {"Accept": self.accept}
-        merged.update(headers or {})
-        return merged
-
-    def get(self, url, status=200, headers=None):
-        return self.client.get(url, headers=self._headers(headers), status=status)
-
-    def delete(self, url, status=204, headers=None):
-        return self.client.delete(url, headers=self._headers(headers), status=status)
-
-    def post(self, url, body, status=201, headers=None):
-        return self.client.post_json(url, body, headers=self._headers(headers), status=status)
-
-    def put(self, url, body, status=200, headers=None):
-        return self.client.put_json(url, body, headers=self._headers(headers), status=status)
-
-    def patch(self, url, body, status=200, headers=None):
-        return self.client.patch_json(url, body, headers=self._headers(headers), status=status)
-
-    def raw(self, method, url, body: bytes, content_type="application/json", status="*", headers=None):
-        return self.client.request(url, method=method, body=body,
-                                   headers=self._headers({"Content-Type": content_type, **(headers or {})}),
-                                   status=status, expect_errors=True)
 
 
 def pytest_report_header(config):

@@ -57,7 +57,7 @@ def test_a_backup_taken_under_write_load_is_consistent_and_restores(database_url
         assert _integrity(copy) == "ok"
         checked = flexigift("check-ledger", "--database-url", f"sqlite:///{copy}")
         assert checked.returncode == 0, checked.stdout + checked.stderr
-        assert "ledger OK: 4 gift cards checked" in checked.stdout
+        assert checked.stdout.startswith("ledger OK: 4 gift cards")
     restored = tmp_path / "restored.db"
     done = flexigift("restore", str(copies[-1]), "--database-url", f"sqlite:///{restored}")
     assert done.returncode == 0, done.stderr

@@ -16,7 +16,7 @@ import peewee
 import pytest
 import webtest
 
-from conftest import JsonClient
+from api_helpers import JsonClient
 from flexigift.app import create_app
 from flexigift.config import Config
 from flexigift.db import connect_url, contention, database, unavailable

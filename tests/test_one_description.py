@@ -34,7 +34,9 @@ def test_every_scalar_property_filters_and_the_document_says_so(demo, client, na
     endpoint = registry_of(demo).endpoint(name)
     scalars = {key for key, field in endpoint.schema.fields.items()
                if not isinstance(field, (fields.Dict, fields.Nested))}
-    assert scalars <= set(endpoint.filterable) | {"gift_cards"}, scalars - set(endpoint.filterable)
+    # available_balance is worked out from the card's holds at read time: no column to filter by
+    computed = {"gift_cards", "available_balance"}
+    assert scalars - computed <= set(endpoint.filterable), scalars - set(endpoint.filterable)
     document = client.get("/openapi.json").json
     parameters = {p["name"] for p in document["paths"][f"/{name}"]["get"]["parameters"]}
     assert set(endpoint.filterable) <= parameters
