@@ -47,6 +47,7 @@ from lxml.html import builder as E
 
 from .encoding import text, xml_safe
 from .model import Action, Field, Link, PageContext, Resource, embedded_of, links_of
+from .negotiation import FORMAT_NAMES
 from .renderer import Renderer
 from .templates import link_actions
 
@@ -56,10 +57,9 @@ BOOLEAN_OPTIONS = ("true", "false")
 
 #: Property columns of a collection's table: the first ones, which matter most.
 TABLE_COLUMNS = 6
-#: The other media types a page links to: (label, ``format`` value, media type).
-ALTERNATES = (("HAL", "hal", "application/hal+json"), ("HAL+XML", "xml", "application/hal+xml"),
-              ("Siren", "siren", "application/vnd.siren+json"), ("JSON", "json", "application/json"),
-              ("HAL-FORMS", "hal-forms", "application/prs.hal-forms+json"))
+#: The other media types a page links to: (label, ``format`` value).
+ALTERNATES = (("HAL", "hal"), ("HAL+XML", "xml"), ("Siren", "siren"), ("JSON", "json"),
+              ("HAL-FORMS", "hal-forms"))
 #: The hidden field of a GET form: blank fields mean "not given" (the server drops them).
 BLANK_MARKER = ("_blank", "omit")
 PAGER = (("first", "« First"), ("prev", "‹ Previous"), ("next", "Next ›"), ("last", "Last »"))
@@ -257,8 +257,9 @@ def alternates(resource: Resource) -> HtmlElement | None:
     if not href:
         return None
     parts: list[Any] = ["As "]
-    for label, name, media_type in ALTERNATES:
-        parts += [E.A(_attrs(href=with_format(href, name), type=media_type, rel="alternate"), label), " "]
+    for label, name in ALTERNATES:
+        parts += [E.A(_attrs(href=with_format(href, name), type=FORMAT_NAMES[name], rel="alternate"), label),
+                  " "]
     return E.NAV(_attrs(class_="formats"), *parts)
 
 

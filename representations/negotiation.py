@@ -97,3 +97,10 @@ def select(accept: str | None, candidates: Sequence[Negotiable]) -> Negotiable |
         if key > chosen_key:
             chosen, chosen_key = candidate, key
     return chosen
+
+
+#: Short names a link can use for a media type (``?format=siren``): a browser cannot set Accept.
+FORMAT_NAMES = {
+    "hal": "application/hal+json", "xml": "application/hal+xml", "siren": "application/vnd.siren+json",
+    "json": "application/json", "html": "text/html", "hal-forms": "application/prs.hal-forms+json",
+}

@@ -7,6 +7,8 @@ from flask import Response as FlaskResponse, g
 
 import representations
 from representations import Renderer, Resource, error_document
+from representations.html import BLANK_MARKER  # what our GET forms add: "blank means not given"
+from representations.negotiation import FORMAT_NAMES
 
 from ..errors import ApiError, NotAcceptable
 from .conditional import conditional, etag
@@ -27,11 +29,7 @@ class Response(FlaskResponse):
         return super().get_wsgi_headers(environ)
 
 
-#: ``?format=<name>``: a media type a link can ask for (a browser cannot set Accept).
-FORMATS = {
-    "hal": "application/hal+json", "xml": "application/hal+xml", "siren": "application/vnd.siren+json",
-    "json": "application/json", "html": "text/html", "hal-forms": "application/prs.hal-forms+json",
-}
+#: ``?format=<name>`` (:data:`FORMAT_NAMES`) names a media type in a link.
 FORMAT_PARAMETER = "format"
 
 
@@ -43,11 +41,11 @@ def _format_asked(environ) -> str | None:
     values = current_request().args.getlist(FORMAT_PARAMETER)
     if not values:
         return None
-    if len(values) > 1 or (values[0] not in FORMATS and values[0] not in FORMATS.values()):
+    if len(values) > 1 or (values[0] not in FORMAT_NAMES and values[0] not in FORMAT_NAMES.values()):
         raise NotAcceptable(
-            f"Query parameter format must be given once, as one of {', '.join(FORMATS)} "
+            f"Query parameter format must be given once, as one of {', '.join(FORMAT_NAMES)} "
             "(or a media type we make); without it the Accept header decides.", FORMAT_PARAMETER)
-    return FORMATS.get(values[0], values[0])
+    return FORMAT_NAMES.get(values[0], values[0])
 
 
 def negotiated_renderer() -> Renderer:
@@ -156,17 +154,13 @@ def see_other_after_form(response: Response) -> Response:
     return redirect
 
 
-#: What a GET form of our HTML pages adds to its fields: a browser sends every field,
-#: blank ones too, and an empty query parameter is an error; this says "blank means
-#: not given".
-BLANK_MARKER = ("_blank", "omit")
 
 
 def without_blank_fields(req) -> Response | None:
     """For a GET form's query (marked by :data:`BLANK_MARKER`), 303 See Other to the same
     URL without the blank fields and the marker, so the address shows the query as
     written; ``None`` for any other request."""
-    if req.method not in ("GET", "HEAD") or "_blank=omit" not in req.environ.get("QUERY_STRING", ""):
+    if req.method not in ("GET", "HEAD") or "=".join(BLANK_MARKER) not in req.environ.get("QUERY_STRING", ""):
         return None
     kept = [(name, value) for name, value in req.args.items(multi=True)
             if value != "" and (name, value) != BLANK_MARKER]
