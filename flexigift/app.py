@@ -165,7 +165,7 @@ def _register_routes(app: Flask) -> None:
     register_issuing(app)
     register_payment_options(app)
     register_lookup(app)
-    register_events(app, (*endpoints, registry.endpoint("transactions")))
+    register_events(app, (*endpoints, *map(registry.endpoint, ("transactions", "holds", "orders"))))
     register_webhooks(app)
     register_descriptions(app)
 

@@ -106,13 +106,16 @@ def deliver(database_url: str | None, once: bool) -> None:
     import threading
 
     from .events.deliverer import DeliverySettings, deliver_due, run
+    from .events.lapses import announce
 
     config = _config(database_url)
-    db = _database(database_url)
+    db = _app_database(database_url)  # the events of lapses are represented as the app does
     settings = DeliverySettings.from_env(allow_private=config.webhooks_allow_private,
                                          public_url=config.public_url or "")
     if once:
-        click.echo(f"{deliver_due(db, settings)} deliveries attempted")
+        announced = announce(db)
+        click.echo(f"{announced} lapsed holds and expired cards announced; "
+                   f"{deliver_due(db, settings)} deliveries attempted")
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

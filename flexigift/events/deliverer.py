@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from representations.encoding import dumps
 
 from ..db import is_postgres
 from ..models import Delivery, Event, Webhook, utcnow
+from .lapses import announce
 from .signing import signature
 from .targets import target_problem
 
@@ -55,6 +57,8 @@ class DeliverySettings:
     pause_after: int = 25
     #: Seconds an idle deliverer waits before looking for work again.
     poll_interval: float = 1.0
+    #: Seconds between two sweeps for holds that lapsed and cards that expired (their events).
+    sweep_interval: float = 60.0
     allow_private: bool = False
     #: The root URL of the links in delivered events (FLEXIGIFT_PUBLIC_URL).
     public_url: str = ""
@@ -70,6 +74,7 @@ class DeliverySettings:
             max_attempts=number("FLEXIGIFT_WEBHOOK_ATTEMPTS", cls.max_attempts, int),
             pause_after=number("FLEXIGIFT_WEBHOOK_PAUSE_AFTER", cls.pause_after, int),
             poll_interval=number("FLEXIGIFT_WEBHOOK_POLL", cls.poll_interval),
+            sweep_interval=number("FLEXIGIFT_LAPSE_SWEEP", cls.sweep_interval),
             allow_private=(env.get("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE") or "").lower() in ("on", "1", "true", "yes"),
             public_url=(env.get("FLEXIGIFT_PUBLIC_URL") or "").rstrip("/"),
         )
@@ -223,9 +228,14 @@ def deliver_due(db: peewee.Database, settings: DeliverySettings, limit: int = 10
 
 
 def run(db: peewee.Database, settings: DeliverySettings, stop: threading.Event) -> None:
-    """Deliver until ``stop`` is set, looking for work every ``poll_interval`` when idle."""
+    """Deliver until ``stop`` is set, looking for work every ``poll_interval`` when idle,
+    and announcing what lapsed or expired every ``sweep_interval``."""
+    next_sweep = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() >= next_sweep:
+                announce(db)
+                next_sweep = time.monotonic() + settings.sweep_interval
             if deliver_due(db, settings) == 0:
                 stop.wait(settings.poll_interval)
         except peewee.PeeweeException as error:  # the database went away: try again later

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from representations.encoding import dumps, json_value
 
-from ..models import Delivery, Event, GiftCard, Webhook, utcnow
+from ..models import Delivery, Event, GiftCard, Hold, Transaction, Webhook, utcnow
 from ..services.actors import current_actor
 from ..services.bulk import insert_rows
 from .types import matches
@@ -93,6 +93,12 @@ def issuer_of(kind: str, row: Any) -> int | None:
         return row.issuer_id
     if kind == "issuer":
         return row.id
-    if kind == "transaction":
+    if kind in ("transaction", "hold"):
         return GiftCard.select(GiftCard.issuer).where(GiftCard.id == row.gift_card_id).scalar()
+    if kind == "order":  # its cards' issuer; an order paid with several issuers' cards is no one issuer's
+        paid_with = (Hold.select(Hold.gift_card).where(Hold.order == row.id)
+                     | Transaction.select(Transaction.gift_card).where(Transaction.order == row.id))
+        issuers = {pk for pk, in GiftCard.select(GiftCard.issuer).distinct()
+                   .where(GiftCard.id.in_(paid_with)).tuples()}
+        return issuers.pop() if len(issuers) == 1 else None
     return None

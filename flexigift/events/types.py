@@ -2,12 +2,13 @@
 name them by (``card.*``, ``*``, or a type)."""
 from __future__ import annotations
 
-#: Every type of event Flexigift writes (holds and orders: written by their services).
+#: Every type of event Flexigift writes (holds and orders: written by their services;
+#: ``hold.lapsed`` and a card's ``card.expired`` when its day passes: by the deliverer).
 EVENT_TYPES = (
     "card.issued", "card.changed", "card.linked", "card.unlinked", "card.disabled", "card.enabled",
     "card.expired", "card.deleted", "card.redeemed", "card.refunded", "card.reloaded", "card.adjusted",
     "hold.authorized", "hold.captured", "hold.voided", "hold.lapsed",
-    "order.created", "order.captured", "order.refunded",
+    "order.created", "order.captured", "order.voided", "order.refunded",
     "user.created", "user.changed", "user.deleted",
     "product.created", "product.changed", "product.deleted",
     "issuer.created", "issuer.changed", "issuer.deleted",

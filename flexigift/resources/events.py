@@ -46,7 +46,7 @@ class EventSchema(Schema):
 
 
 #: kind of resource → its collection (ledger entries too).
-RESOURCE_COLLECTIONS = {**COLLECTIONS, "transaction": "transactions"}
+RESOURCE_COLLECTIONS = {**COLLECTIONS, "transaction": "transactions", "hold": "holds", "order": "orders"}
 
 
 class EventEndpoint(Endpoint):

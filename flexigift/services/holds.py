@@ -21,6 +21,7 @@ import datetime
 
 import peewee
 
+from .. import events
 from ..db import is_postgres
 from ..errors import Conflict, NotFound
 from ..models import GiftCard, Hold, Product, Transaction, utcnow
@@ -96,11 +97,13 @@ def place(card: GiftCard, amount: int, *, deadline: datetime.datetime, product: 
     """Insert a hold on a card already locked and checked."""
     actor = current_actor()
     now = utcnow()
-    return Hold.create(gift_card=card.id, amount=amount, captured=0, status=ACTIVE_HOLD,
+    hold = Hold.create(gift_card=card.id, amount=amount, captured=0, status=ACTIVE_HOLD,
                        order_reference=order_reference, order=order,
                        product=None if product is None else product.id, deadline=deadline,
                        idempotency_key=idempotency_key, date_created=now, date_modified=now,
                        actor_name=actor.name, actor_role=actor.role, token_id=actor.token_id)
+    events.emit("hold.authorized", "hold", hold.id)
+    return hold
 
 
 def authorize(card_pk: int, amount: int | None, product: Product | None, *, hold_seconds: int,
@@ -184,9 +187,11 @@ def capture(hold_pk: int, amount: int | None = None, *, idempotency_key: str | N
         status = status_of(card, today)
         raise _refused(card, status if status != ACTIVE else "empty")
     card_user = GiftCard.select(GiftCard.user).where(GiftCard.id == hold.gift_card_id).scalar()
-    return _entry(hold.gift_card_id, "redeem", -amount, rows[0][0], product=hold.product_id,
-                  user=card_user, order_reference=hold.order_reference, idempotency_key=idempotency_key,
-                  hold=hold.id, order=hold.order_id)
+    entry = _entry(hold.gift_card_id, "redeem", -amount, rows[0][0], product=hold.product_id,
+                   user=card_user, order_reference=hold.order_reference, idempotency_key=idempotency_key,
+                   hold=hold.id, order=hold.order_id)
+    events.emit("hold.captured", "hold", hold.id)
+    return entry
 
 
 def void(hold_pk: int) -> Hold:
@@ -194,4 +199,5 @@ def void(hold_pk: int) -> Hold:
     hold = locked_hold(hold_pk)
     if hold.status != ACTIVE_HOLD or not _settle(hold, VOIDED, 0, require_unlapsed=False):
         raise _not_active(locked_hold(hold_pk), "voided")
+    events.emit("hold.voided", "hold", hold.id)
     return Hold.get_by_id(hold.id)

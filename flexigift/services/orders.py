@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from .. import events
 from ..db import is_postgres
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import GiftCard, Hold, Issuer, Order, Product, Transaction, utcnow
@@ -105,6 +106,7 @@ def create(order_reference: str, amount: int | None, currency: str | None, mode:
                   order=order.id, idempotency_key=idempotency_key)
         else:
             _charge(card, share, held.get(card.id, 0), product, order, today, idempotency_key)
+    events.emit("order.created", "order", order.id)
     return order
 
 
@@ -204,6 +206,7 @@ def capture_order(pk: int, amount: int | None = None, *, idempotency_key: str | 
         take = min(hold.amount, left)
         capture(hold.id, take, idempotency_key=idempotency_key)
         left -= take
+    events.emit("order.captured", "order", order.id)
     return order
 
 
@@ -215,6 +218,7 @@ def void_order(pk: int) -> Order:
         raise Conflict(f"Order {order.id} has no active hold to void.", logref="nothing_held")
     for hold in holds:
         void(hold.id)
+    events.emit("order.voided", "order", order.id)
     return order
 
 
@@ -240,4 +244,5 @@ def refund_order(pk: int, amount: int | None = None, *, idempotency_key: str | N
         if back:
             refund(charge.id, back, idempotency_key=idempotency_key, order=order.id)
             left -= back
+    events.emit("order.refunded", "order", order.id)
     return order
