@@ -123,10 +123,13 @@ class LiveServer:
 
 
 @contextmanager
-def flexigift_serve(database_url: str, *options: str) -> Iterator[LiveServer]:
-    """``flexigift serve`` on a free loopback port, stopped when the block ends."""
+def flexigift_serve(database_url: str, *options: str, settings: dict[str, str] | None = None
+                    ) -> Iterator[LiveServer]:
+    """``flexigift serve`` on a free loopback port, stopped when the block ends (``settings``:
+    the only ``FLEXIGIFT_*`` variables it sees)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("FLEXIGIFT_")}
+    env.update(settings or {})
     env["DATABASE_URL"] = database_url
     server = LiveServer(f"http://127.0.0.1:{port}", database_url)
     command = [sys.executable, "-m", "flexigift.cli", "serve", "--host", "127.0.0.1", "--port", str(port),

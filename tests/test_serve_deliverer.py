@@ -1,0 +1,46 @@
+"""The deliverer ``flexigift serve`` runs in its own process (issue 13): with several
+granian worker processes serving (forked after the deliverer's thread started), every
+redemption made through any of them reaches a subscriber, signed, once."""
+from __future__ import annotations
+
+import json
+import time
+
+from flexigift.events.signing import verify
+from money_helpers import DOG_BED, KOHLS
+from servers import flexigift_serve
+from webhook_receiver import Receiver
+
+SECRET = "a-secret-of-sixteen-or-more"
+
+
+def _wait_for(receiver: Receiver, count: int, seconds: float = 30.0) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(receiver.received) < count:
+        time.sleep(0.1)
+    time.sleep(0.5)  # anything more would be a duplicate: give it the chance to show
+    return [json.loads(message["body"]) for message in receiver.received]
+
+
+def test_serve_with_workers_delivers_each_event_once(database_url):
+    settings = {"FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE": "on", "FLEXIGIFT_WEBHOOK_POLL": "0.1",
+                "FLEXIGIFT_LAPSE_SWEEP": "0.2"}
+    with Receiver() as receiver, flexigift_serve(database_url, "--workers", "2", settings=settings) as server:
+        status, _ = server.api("POST", "/webhooks", {"url": receiver.url, "event_types": ["card.*"],
+                                                     "secret": SECRET})
+        assert status == 201
+        server.api("POST", "/issuers", KOHLS)
+        server.api("POST", "/products", DOG_BED)
+        status, body = server.api("POST", "/gift_cards", {"card_id": "kohls-gc-001", "issuer": "Kohls",
+                                                          "balance": "500.00"})
+        assert status == 201, body
+        card = json.loads(body)
+        for _ in range(4):  # several connections: the workers share them
+            status, body = server.api("POST", f"/gift_cards/{card['id']}/redeem", {"amount": "1.00",
+                                                                                "product_id": DOG_BED["product_id"]})
+            assert status == 201, body
+        events = _wait_for(receiver, 5)
+        assert [event["type"] for event in events] == ["card.issued"] + ["card.redeemed"] * 4
+        assert len({event["id"] for event in events}) == 5
+        assert all(verify(SECRET, message["body"], message["headers"]["Flexigift-Signature"])
+                   for message in receiver.received)
