@@ -157,6 +157,8 @@ def test_not_keeps_the_items_that_have_no_value(cards, client, query, expected):
 
 
 # -- money ----------------------------------------------------------------------
+# A money filter costs one query more: the minor units of the currencies issuers use,
+# to read the amount in each row's currency.
 MONEY_FILTERS = [
     ("balance=100", ["GAP-003"]),
     ("balance=100.00", ["GAP-003"]),
@@ -178,7 +180,8 @@ MONEY_FILTERS = [
 
 @pytest.mark.parametrize("query, expected", MONEY_FILTERS, ids=[q for q, _ in MONEY_FILTERS])
 def test_filter_on_money_compares_amounts(cards, client, query, expected):
-    assert listed(client, f"/gift_cards?{query}") == expected
+    # (one query more: the minor units of the currencies in use, to read the amount in each)
+    assert listed(client, f"/gift_cards?{query}", queries=3) == expected
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -188,7 +191,7 @@ def test_filter_on_money_compares_amounts(cards, client, query, expected):
     ("eligible_issuer=gap*&price:greaterthan=10", ["jeans"]),
 ])
 def test_filter_products_by_price(cards, client, query, expected):
-    assert listed(client, f"/products?{query}", "products", "product_id") == expected
+    assert listed(client, f"/products?{query}", "products", "product_id", queries=3) == expected
 
 
 # -- dates and times ------------------------------------------------------------
@@ -250,14 +253,14 @@ def test_filter_users_by_a_card_they_hold(cards, client):
 # -- children's fields ----------------------------------------------------------
 CHILD_FILTERS = [
     ("/users?zoom=gift_cards&gift_cards:card_id=gap*", "users", "user_id", ["ada", "grace"], 4),
-    ("/users?zoom=gift_cards&gift_cards:balance:greaterthan=99.99", "users", "user_id", ["grace"], 4),
+    ("/users?zoom=gift_cards&gift_cards:balance:greaterthan=99.99", "users", "user_id", ["grace"], 5),
     ("/users?zoom=gift_cards&gift_cards:expiry_date=2027-01-01..2027-06-30", "users", "user_id", ["ada"], 4),
     ("/gift_cards?zoom=user&user:name=ada*", "gift_cards", "card_id", ["gap-001", "gap-002"], 4),
     ("/gift_cards?zoom=issuer&issuer:name:in=Kohls,Hanes", "gift_cards", "card_id",
      ["kohls-101", "kohls-102", "a%b", "a_b", "axb"], 3),
     ("/issuers?zoom=gift_cards:user&gift_cards:user:user_id=grace", "issuers", "name", ["Gap"], 5),
-    ("/issuers?zoom=products&products:price:greaterthan=50", "issuers", "name", ["Gap"], 3),
-    ("/issuers?zoom=gift_cards&gift_cards:card_id=*b&gift_cards:balance=5", "issuers", "name", ["Hanes"], 3),
+    ("/issuers?zoom=products&products:price:greaterthan=50", "issuers", "name", ["Gap"], 4),
+    ("/issuers?zoom=gift_cards&gift_cards:card_id=*b&gift_cards:balance=5", "issuers", "name", ["Hanes"], 4),
 ]
 
 
@@ -282,7 +285,7 @@ def test_a_childs_filter_needs_its_zoom_and_a_known_field(cards, client, url, pa
 @pytest.mark.parametrize("media_type", MEDIA_TYPES, ids=media_type_id)
 def test_filters_hold_in_every_media_type(cards, client, media_type):
     url = "/gift_cards?card_id=*b&balance:lessthan=9.99&date_created=2025-06-01..2025-06-01"
-    assert listed(client, url, media_type=media_type) == ["a%b", "a_b", "axb"]
+    assert listed(client, url, media_type=media_type, queries=3) == ["a%b", "a_b", "axb"]
     url = "/users?zoom=gift_cards&gift_cards:card_id=gap*"
     assert listed(client, url, "users", "user_id", media_type, queries=4) == ["ada", "grace"]
     assert refused(client, "/gift_cards?balance:greaterthan=lots", media_type) == ["balance:greaterthan"]

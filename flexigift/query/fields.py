@@ -8,8 +8,10 @@ naming the parameter when it cannot) and builds peewee expressions.
 from __future__ import annotations
 
 import datetime
+import decimal
 import functools
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,7 +19,8 @@ import peewee
 
 from ..db import is_postgres
 from ..errors import BadRequest
-from ..money import InvalidAmount, parse_cents
+from ..currencies import ISO_4217, MAX_DECIMALS, decimals_of
+from ..money import MAX_CENTS
 
 Expression = Any  # a peewee expression
 
@@ -115,15 +118,121 @@ class Integer(Filterable):
 
 
 class Money(Filterable):
-    """An amount of money, compared exactly (the column holds cents)."""
+    """An amount of money in the row's currency, compared exactly.
+
+    The column holds minor units, so ``balance:greaterthan=50`` means 50 yen
+    (50 units) on a JPY card, 50.00 dollars (5000) on a USD one and 50.000
+    dinars (50000) on a BHD one. The value is parsed as a decimal and turned
+    into a bound per group of currencies with the same minor unit; only the
+    groups some issuer uses take part (read once per request), so where they
+    all share one minor unit the condition is a plain comparison of the
+    column, as an index serves it.
+    """
 
     type_name = "money"
 
-    def parse(self, text: str, parameter: str) -> int:
-        try:
-            return parse_cents(text)
-        except InvalidAmount:
-            raise self._bad(parameter, text, "an amount of money like 50 or 12.50") from None
+    def __init__(self, column: peewee.Node, *, orderable: bool = True):
+        super().__init__(column, orderable=orderable)
+        self._currency: peewee.Node | None = None
+
+    def parse(self, text: str, parameter: str) -> decimal.Decimal:
+        if not _FILTER_AMOUNT.fullmatch(text):
+            raise self._bad(parameter, text, f"an amount of money like 50 or 12.50 (at most "
+                                             f"{MAX_DECIMALS} decimals)")
+        value = decimal.Decimal(text)
+        if abs(value) > MAX_CENTS:
+            raise self._bad(parameter, text, "an amount of money in range")
+        return value
+
+    @property
+    def currency(self) -> peewee.Node:
+        """SQL: the currency of the row the column belongs to (its own column, or the
+        one of the row a foreign key names: a product's issuer, an entry's card)."""
+        if self._currency is None:
+            model = self.column.model
+            if "currency_code" in model._meta.fields:
+                self._currency = model._meta.fields["currency_code"]
+            else:
+                keys = [field for field in model._meta.sorted_fields
+                        if isinstance(field, peewee.ForeignKeyField)
+                        and "currency_code" in field.rel_model._meta.fields]
+                key = next((field for field in keys if field.name in ("gift_card", "issuer")), keys[0])
+                other = key.rel_model.alias()
+                self._currency = peewee.fn.COALESCE(
+                    other.select(other.currency_code).where(other.id == key), "")
+        return self._currency
+
+    def _per_currency(self, condition: Callable[[int], Expression | bool]) -> Expression:
+        """``condition(scale)`` of the column for the rows whose currency has ``scale`` decimals."""
+        groups = currency_groups()
+        if len(groups) == 1:
+            [decimals] = groups
+            return _sql(condition(decimals))
+        terms = []
+        for decimals in sorted(groups):
+            term = condition(decimals)
+            if term is False:
+                continue
+            codes = codes_with_decimals(decimals)
+            in_group = (~self.currency.in_(NOT_TWO_DECIMALS) if decimals == 2
+                        else self.currency.in_(codes))
+            terms.append(in_group if term is True else in_group & term)
+        return functools.reduce(operator.or_, terms) if terms else _sql(False)
+
+    def compare(self, op: str, value: decimal.Decimal) -> Expression:
+        column = self.column
+
+        def condition(decimals: int) -> Expression | bool:
+            bound = value.scaleb(decimals)
+            whole = bound == bound.to_integral_value()
+            # (stored amounts lie within ±MAX_CENTS: a bound beyond is the same as one just past it)
+            low, high = (max(-MAX_CENTS - 1, min(MAX_CENTS + 1, int(bound.to_integral_value(rounding))))
+                         for rounding in (decimal.ROUND_FLOOR, decimal.ROUND_CEILING))
+            if op == "eq":
+                return column == low if whole else False
+            if op == "not":
+                return (column != low) | column.is_null() if whole else True
+            return {"lessthan": lambda: column < high, "lessthanorequal": lambda: column <= low,
+                    "greaterthan": lambda: column > low, "greaterthanorequal": lambda: column >= high}[op]()
+        return self._per_currency(condition)
+
+    def one_of(self, values: list[decimal.Decimal]) -> Expression:
+        return functools.reduce(operator.or_, [self.compare("eq", value) for value in values])
+
+    def between(self, low: decimal.Decimal, high: decimal.Decimal) -> Expression:
+        return self.compare("greaterthanorequal", low) & self.compare("lessthanorequal", high)
+
+
+_FILTER_AMOUNT = re.compile(rf"-?[0-9]{{1,20}}(\.[0-9]{{1,{MAX_DECIMALS}}})?")
+#: The currencies whose minor unit is not the hundredth (the rest have two decimals).
+NOT_TWO_DECIMALS = tuple(sorted(code for code in ISO_4217 if decimals_of(code) != 2))
+
+
+def codes_with_decimals(decimals: int) -> tuple[str, ...]:
+    return tuple(sorted(code for code in ISO_4217 if decimals_of(code) == decimals))
+
+
+def currency_groups() -> set[int]:
+    """The minor units (decimals) of the currencies issuers use, read once per request
+    (2 when there is no issuer yet)."""
+    from flask import g, has_request_context
+
+    if has_request_context() and "flexigift_currency_groups" in g:
+        return g.flexigift_currency_groups
+    from ..models import Issuer
+
+    groups = {decimals_of(code) for code, in Issuer.select(Issuer.currency_code).distinct().tuples()} or {2}
+    if has_request_context():
+        g.flexigift_currency_groups = groups
+    return groups
+
+
+def _sql(condition: Expression | bool) -> Expression:
+    if condition is True:
+        return peewee.SQL("1 = 1")
+    if condition is False:
+        return peewee.SQL("1 = 0")
+    return condition
 
 
 class Boolean(Filterable):
