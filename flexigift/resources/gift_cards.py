@@ -177,7 +177,7 @@ class GiftCardEndpoint(Endpoint):
         self.check_unique(None, GiftCard.card_id, data["card_id"], "card_id")
         issuer = issuer_named(data["issuer"])
         user = user_by_user_id(data["user_id"]) if data.get("user_id") is not None else None
-        _check_balance_max(data["balance"], data.get("balance_max"))
+        _check_balance_max(data["balance"], data.get("balance_max"), issuer.currency_code)
         terms = CardTerms(balance=data["balance"], single_use=data.get("single_use", False),
                           rechargeable=data.get("rechargeable", True), balance_max=data.get("balance_max"),
                           expiry_date=data["expiry_date"] if "expiry_date" in data else KEEP)
@@ -256,10 +256,10 @@ def _stored(card: GiftCard, key: str) -> Any:
     return value
 
 
-def _check_balance_max(balance: int, balance_max: int | None) -> None:
+def _check_balance_max(balance: int, balance_max: int | None, currency_code: str | None) -> None:
     if balance_max is not None and balance > balance_max:
         raise ValidationFailed.single(
-            "balance_max", f"Must be at least the balance ({format_cents(balance)})."
+            "balance_max", f"Must be at least the balance ({format_cents(balance, currency_code)})."
         )
 
 

@@ -178,7 +178,7 @@ def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date, 
 
 
 def _insufficient(card: GiftCard, amount: int, held: int = 0) -> Conflict:
-    holds = f" ({format_cents(held)} of its {format_cents(card.balance)} is held)" if held else ""
+    holds = f" ({_in(card, held)} of its {_in(card, card.balance)} is held)" if held else ""
     return Conflict(
         f"Gift card {shown_code(card.card_id)!r} holds {_in(card, card.balance - held)} {card.currency_code}"
         f"{holds}, less than {_in(card, amount)}; nothing was debited (send allow_partial to debit "
@@ -217,8 +217,9 @@ def refund(redemption_pk: int, amount: int | None = None, *, order_reference: st
         raise Conflict(f"Transaction {redemption_pk} has been refunded in full.", logref="fully_refunded")
     amount = remaining if amount is None else amount
     if amount > remaining:
-        raise Conflict(f"Only {format_cents(remaining)} of transaction {redemption_pk} is left to "
-                       f"refund, less than {format_cents(amount)}.", "amount",
+        currency = GiftCard.select(GiftCard.currency_code).where(GiftCard.id == redemption.gift_card_id).scalar()
+        raise Conflict(f"Only {format_cents(remaining, currency)} {currency} of transaction {redemption_pk} is "
+                       f"left to refund, less than {format_cents(amount, currency)}.", "amount",
                        logref="refund_exceeds_redemption")
     balance_after, currency_code = _credit(redemption.gift_card_id, amount, reactivate=amount == remaining)
     return _entry(redemption.gift_card_id, "refund", amount, balance_after, currency_code,
