@@ -8,7 +8,8 @@ Run by hand (not in CI), from the repository root::
 The database given loses its Flexigift tables first (as in ``redemptions.py``).
 For MINUTES minutes, ``--connections`` client threads send a mix of reads
 (a card, a page of cards, a user), writes (a PATCH of a card, a new user),
-redemptions of 0.01 and refunds of an earlier redemption, against
+redemptions of 0.01, refunds of an earlier redemption, holds (authorize, then
+capture part or void) and orders across two cards (some refunded in part), against
 ``gunicorn -w 4 wsgi:app``. It reports the errors (a 5xx or a failed
 connection: must be 0; a 409 of a card run dry is an answer, not an error),
 ``flexigift check-ledger``, the p50 / p99 latency of each kind of request, and
@@ -100,12 +101,36 @@ class Soak:
             elif roll < 0.6:
                 _, _, connection = self.request(connection, "new user", "POST", "/users",
                                                 {"user_id": f"soak{index}x{sequence}"})
-            elif roll < 0.9:
+            elif roll < 0.75:
                 status, data, connection = self.request(connection, "redeem", "POST", f"/gift_cards/{card}/redeem",
                                                         {"product_id": "tee", "amount": "0.01"})
                 if status == 201:
                     with self.lock:
                         self.redemptions.append(json.loads(data)["id"])
+            elif roll < 0.82:  # a hold, then (mostly) its capture of part, else its void
+                status, data, connection = self.request(connection, "authorize", "POST",
+                                                        f"/gift_cards/{card}/authorize", {"amount": "0.02"})
+                if status == 201:
+                    hold = json.loads(data)["id"]
+                    if rng.random() < 0.7:
+                        status, data, connection = self.request(connection, "capture", "POST",
+                                                                f"/holds/{hold}/capture", {"amount": "0.01"})
+                        if status == 201:
+                            with self.lock:
+                                self.redemptions.append(json.loads(data)["id"])
+                    else:
+                        _, _, connection = self.request(connection, "void", "POST", f"/holds/{hold}/void", {})
+            elif roll < 0.9:  # an order across two cards, captured now, sometimes refunded in part
+                other = rng.choice(self.cards)
+                payments = [{"card_id": card, "amount": "0.01"}] + (
+                    [{"card_id": other, "amount": "0.01"}] if other != card else [])
+                status, data, connection = self.request(
+                    connection, "order", "POST", "/orders",
+                    {"order_reference": f"soak-{index}-{sequence}", "amount": f"0.0{len(payments)}",
+                     "currency_code": "USD", "payments": payments})
+                if status == 201 and rng.random() < 0.3:
+                    _, _, connection = self.request(connection, "order refund", "POST",
+                                                    f"/orders/{json.loads(data)['id']}/refund", {"amount": "0.01"})
             else:
                 with self.lock:
                     entry = rng.choice(self.redemptions) if self.redemptions else None
