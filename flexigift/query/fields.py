@@ -8,7 +8,6 @@ naming the parameter when it cannot) and builds peewee expressions.
 from __future__ import annotations
 
 import datetime
-import functools
 import operator
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -182,10 +181,21 @@ class DateTime(Filterable):
         }[op]()
 
     def one_of(self, values) -> Expression:
-        return functools.reduce(operator.or_, [self.compare("eq", value) for value in values])
+        return combined(operator.or_, [self.compare("eq", value) for value in values])
 
     def between(self, low, high) -> Expression:
         return (self.column >= low[0]) & (self.column < high[1])
+
+
+def combined(op: Callable[[Any, Any], Any], terms: list[Any]) -> Any:
+    """``terms`` joined with ``op`` (``operator.and_``, ``operator.or_``) as a balanced tree:
+    hundreds of filters nest only as deep as their logarithm, where a chain would pass
+    Python's recursion limit when the SQL is written, and SQLite's expression depth."""
+    terms = list(terms)
+    while len(terms) > 1:
+        pairs = [op(terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
+        terms = pairs + terms[len(pairs) * 2:]
+    return terms[0]
 
 
 @dataclass
@@ -207,7 +217,7 @@ class Custom(Filterable):
         return self.build(op, value)
 
     def one_of(self, values: list[Any]) -> Expression:
-        return functools.reduce(operator.or_, [self.build("eq", value) for value in values])
+        return combined(operator.or_, [self.build("eq", value) for value in values])
 
     def between(self, low, high) -> Expression:
         raise BadRequest("Ranges do not apply to this property.", None, logref="bad_filter")
