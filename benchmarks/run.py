@@ -141,7 +141,7 @@ def users_section(arguments, workdir: pathlib.Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "DATABASE_URL": f"sqlite:///{database}", "FLEXIGIFT_AUTH": "off", "BENCH_DATABASE": str(database)}
     granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", h.HOST,
-               "--workers", cores, "--blocking-threads", "4", "--backpressure", "4"]
+               "--workers", cores, "--blocking-threads", "4"]
     servers: list[h.Server] = []
 
     def start(name: str, command: list[str], cwd: pathlib.Path, port: int) -> None:

@@ -18,6 +18,7 @@ from .db import contention, keep_connection, open_database, release_connection, 
 from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .http.conditional import KEYS
 from .http.context import current_g, current_request
+from .http.limits import ChunkedBodyLimit, refuse_oversized
 from .http.method_override import MethodOverride
 from .http.respond import (Response, error_response, negotiated_renderer, see_other_after_form,
                            without_blank_fields)
@@ -104,6 +105,10 @@ def create_app(config: Config | None = None) -> Flask:
         release_connection(db, failed=exc is not None or current_g().get("database_failed", False))
 
     @app.before_request
+    def _refuse_oversized():
+        refuse_oversized(request.environ, config.max_body_bytes)  # 414, 431, 413: before any work
+
+    @app.before_request
     def _check_then_guard():
         keep_connection(db)
         req, ctx = current_request(), current_g()
@@ -129,7 +134,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     _register_routes(app)
     _register_error_handlers(app)
-    app.wsgi_app = MethodOverride(app.wsgi_app, config.max_body_bytes)
+    app.wsgi_app = ChunkedBodyLimit(MethodOverride(app.wsgi_app, config.max_body_bytes), config.max_body_bytes)
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
     return app

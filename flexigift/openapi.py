@@ -41,15 +41,16 @@ ERRORS = {
     409: "Conflicts with the resource's state (a taken card_id, an overdraft, a used card…).",
     412: "If-Match does not name the current state: fetch it again.",
     413: "The body is larger than the server takes.",
-    414: "The URL is longer than the server takes.",
+    414: "The URL (path and query string) is longer than 8 KiB.",
     415: "A body type the server does not read.",
     422: "The body is well-formed but not acceptable: each field at fault is named.",
     428: "The write needs a precondition header.",
     429: "Too many attempts: wait for Retry-After seconds.",
+    431: "A header value is longer than 8 KiB, or the headers together than 32 KiB.",
     503: "The database is unavailable or busy: retry after Retry-After seconds.",
 }
 #: The errors any request may meet, whatever it does.
-ANY_ERRORS = (400, 401, 403, 404, 405, 406, 413, 414, 415, 429, 503)
+ANY_ERRORS = (400, 401, 403, 404, 405, 406, 413, 414, 415, 429, 431, 503)
 WRITE_ERRORS = (409, 412, 422, 428)
 
 #: Page parameters every collection takes, besides its filters.

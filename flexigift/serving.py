@@ -110,6 +110,6 @@ def run_granian(app: Flask, config: Config, host: str, port: int, workers: int, 
     app.extensions["flexigift_db"].close_all()  # the workers connect for themselves
     threads = max(1, min(threads, config.pool_size))
     server = Server("flexigift", address=host, port=port, interface=Interfaces.WSGI,
-                    workers=max(1, workers), blocking_threads=threads, backpressure=threads,
+                    workers=max(1, workers), blocking_threads=threads,
                     log_level=LogLevels.warning, workers_kill_timeout=10)
     server.serve(target_loader=partial(_worker_app, config), wrap_loader=False)

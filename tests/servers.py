@@ -4,6 +4,7 @@ need be) when the block ends. Every wait is bounded in time.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import pathlib
@@ -136,3 +137,65 @@ def flexigift_serve(database_url: str, *options: str, settings: dict[str, str] |
                *options]
     with serving(command, env, f"{server.url}/static/flexigift.css"):
         yield server
+
+
+# -- the servers README.rst recommends ------------------------------------------------
+#: ``flexigift serve`` (granian); granian, gunicorn and waitress serving ``wsgi:app`` as
+#: README.rst shows them (two granian workers here, for the test machine's cores).
+RECOMMENDED = ("serve", "granian", "gunicorn", "waitress")
+
+
+def recommended_command(name: str, port: int, database_url: str) -> list[str]:
+    python = [sys.executable, "-m"]
+    return {
+        "serve": [*python, "flexigift.cli", "serve", "--host", HOST, "--port", str(port),
+                  "--database-url", database_url, "--workers", "2"],
+        "granian": [*python, "granian", "--interface", "wsgi", "--host", HOST, "--port", str(port),
+                    "--workers", "2", "--blocking-threads", "4", "wsgi:app"],
+        "gunicorn": [*python, "gunicorn", "-w", "4", "--threads", "16", "--bind", f"{HOST}:{port}",
+                     "wsgi:app"],
+        "waitress": [*python, "waitress", "--listen", f"{HOST}:{port}", "wsgi:app"],
+    }[name]
+
+
+@contextmanager
+def recommended_server(name: str, database_url: str) -> Iterator[str]:
+    """One of the :data:`RECOMMENDED` servers on a free port, serving ``database_url``
+    (migrated first, as README.rst says) with authentication off; its base URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FLEXIGIFT_")}
+    env.update(DATABASE_URL=database_url, FLEXIGIFT_AUTH="off", FLEXIGIFT_SERVE_DELIVERER="off")
+    if name == "serve":
+        del env["FLEXIGIFT_AUTH"]  # on a loopback address it is off by itself
+    subprocess.run([sys.executable, "-m", "flexigift.cli", "init-db"], cwd=REPOSITORY, env=env,
+                   capture_output=True, check=True, timeout=60)
+    base = f"http://{HOST}:{port}"
+    with serving(recommended_command(name, port, database_url), env, base + "/users"):
+        yield base
+
+
+def exchange(base: str, head: bytes, body_parts=(), timeout: float = 10.0) -> "http.client.HTTPResponse":
+    """Send ``head`` (request line and headers, up to the blank line) then ``body_parts``
+    over a fresh socket, as they are (chunk framing included); the response, read whole.
+    A server may answer and close before the body is all sent: that is not an error here."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=timeout)
+    try:
+        try:
+            connection.sendall(head)
+            for part in body_parts:
+                connection.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        response.body = response.read()
+        return response
+    finally:
+        connection.close()
+
+
+def chunked(body: bytes, size: int) -> list[bytes]:
+    """``body`` framed as HTTP/1.1 chunks of ``size`` bytes, with the last, empty chunk."""
+    parts = [b"%x\r\n%s\r\n" % (len(body[at:at + size]), body[at:at + size]) for at in range(0, len(body), size)]
+    return [*parts, b"0\r\n\r\n"]

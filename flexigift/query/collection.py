@@ -14,6 +14,7 @@ import peewee
 from ..db import database
 from ..errors import BadRequest
 from ..models import COUNTED, RowCount
+from .fields import combined
 from .params import OPERATORS, FilterTerm, PageRequest
 
 
@@ -210,7 +211,7 @@ class CollectionQuery:
             return self._seek_page()
         endpoint, request = self.endpoint, self.request
         conditions = self.conditions()
-        where = functools.reduce(operator.and_, conditions) if conditions else None
+        where = combined(operator.and_, conditions) if conditions else None
         ordering = self.ordering()  # checks the order fields before any query runs
         # Child filters (user:name=…) are subqueries on the item's own column: only
         # the item's own filters, and the order, can need the joined tables.
@@ -255,13 +256,13 @@ class CollectionQuery:
         joined = self._joins_for(filtered + ordered)
         seek = self._beyond(keys, self._anchor_keys(keys, anchor, joined), forward)
         base = endpoint.select() if joined else model.select()
-        where = functools.reduce(operator.and_, [*conditions, seek])
+        where = combined(operator.and_, [*conditions, seek])
         total = more_than = None
         if endpoint.count_total:
             unfiltered = not conditions
             count = (endpoint.select() if self._joins_for(filtered) else model.select())
             if conditions:
-                count = count.where(functools.reduce(operator.and_, conditions))
+                count = count.where(combined(operator.and_, conditions))
             total = self._count(count, unfiltered)
             if total > self.count_cap and not unfiltered:
                 total, more_than = None, self.count_cap

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import functools
 import operator
 import re
 from dataclasses import dataclass
@@ -177,7 +176,7 @@ class Money(Filterable):
             in_group = (~self.currency.in_(NOT_TWO_DECIMALS) if decimals == 2
                         else self.currency.in_(codes))
             terms.append(in_group if term is True else in_group & term)
-        return functools.reduce(operator.or_, terms) if terms else _sql(False)
+        return combined(operator.or_, terms) if terms else _sql(False)
 
     def compare(self, op: str, value: decimal.Decimal) -> Expression:
         column = self.column
@@ -197,7 +196,7 @@ class Money(Filterable):
         return self._per_currency(condition)
 
     def one_of(self, values: list[decimal.Decimal]) -> Expression:
-        return functools.reduce(operator.or_, [self.compare("eq", value) for value in values])
+        return combined(operator.or_, [self.compare("eq", value) for value in values])
 
     def between(self, low: decimal.Decimal, high: decimal.Decimal) -> Expression:
         return self.compare("greaterthanorequal", low) & self.compare("lessthanorequal", high)
@@ -291,10 +290,21 @@ class DateTime(Filterable):
         }[op]()
 
     def one_of(self, values) -> Expression:
-        return functools.reduce(operator.or_, [self.compare("eq", value) for value in values])
+        return combined(operator.or_, [self.compare("eq", value) for value in values])
 
     def between(self, low, high) -> Expression:
         return (self.column >= low[0]) & (self.column < high[1])
+
+
+def combined(op: Callable[[Any, Any], Any], terms: list[Any]) -> Any:
+    """``terms`` joined with ``op`` (``operator.and_``, ``operator.or_``) as a balanced tree:
+    hundreds of filters nest only as deep as their logarithm, where a chain would pass
+    Python's recursion limit when the SQL is written, and SQLite's expression depth."""
+    terms = list(terms)
+    while len(terms) > 1:
+        pairs = [op(terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
+        terms = pairs + terms[len(pairs) * 2:]
+    return terms[0]
 
 
 @dataclass
@@ -316,7 +326,7 @@ class Custom(Filterable):
         return self.build(op, value)
 
     def one_of(self, values: list[Any]) -> Expression:
-        return functools.reduce(operator.or_, [self.build("eq", value) for value in values])
+        return combined(operator.or_, [self.build("eq", value) for value in values])
 
     def between(self, low, high) -> Expression:
         raise BadRequest("Ranges do not apply to this property.", None, logref="bad_filter")

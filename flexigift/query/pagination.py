@@ -1,5 +1,8 @@
 """Paging links: self, first, prev, next and last, absolute and keeping every
-other query parameter; the same links as an RFC 8288 ``Link`` header.
+other query parameter; the same links as an RFC 8288 ``Link`` header, as long as
+they fit in :data:`MAX_LINK_HEADER` bytes (a query of thousands of characters would
+make it longer than proxies take: then the header is left out, and the links travel
+in the body alone).
 """
 from __future__ import annotations
 
@@ -61,6 +64,13 @@ def _seek_of(args: MultiDict) -> dict[str, int]:
     return {}
 
 
-def link_header(links: dict[str, Link]) -> str:
-    """The RFC 8288 ``Link`` header for the paging links (self excluded)."""
-    return ", ".join(f'<{link.href}>; rel="{rel}"' for rel, link in links.items() if rel != "self")
+#: The longest ``Link`` header sent; nginx, for one, refuses an upstream's headers past 4 or 8 KiB.
+MAX_LINK_HEADER = 4096
+
+
+def link_header(links: dict[str, Link]) -> str | None:
+    """The RFC 8288 ``Link`` header for the paging links (self excluded); ``None`` when
+    it would be longer than :data:`MAX_LINK_HEADER` (some rels alone would mislead:
+    a missing ``next`` says there is no next page)."""
+    value = ", ".join(f'<{link.href}>; rel="{rel}"' for rel, link in links.items() if rel != "self")
+    return value if len(value) <= MAX_LINK_HEADER else None

@@ -58,7 +58,8 @@ def collection_page(endpoint: Endpoint, scope: Any = None, title: str | None = N
                        last_id=page.rows[-1].id if page.rows else page_request.after)
     properties: dict[str, Any] = {"total_items": page.total, "returned_items": len(items),
                                   "limit": page_request.limit, "offset": page_request.offset}
-    headers = {"Link": link_header(links)}
+    header = link_header(links)
+    headers = {"Link": header} if header is not None else {}
     links["search"] = search_link(presenter.urls.here(), endpoint)
     if page.total is None:
         del properties["total_items"]
