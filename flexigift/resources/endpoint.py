@@ -151,9 +151,11 @@ class Endpoint:
 
         def build(hole: Any, where: Any = None) -> peewee.Query:
             number = peewee.fn.ROW_NUMBER().over(partition_by=[column], order_by=[model.id])
-            matching = column.in_(hole) if where is None else (column.in_(hole) & where)
-            ranked = (self.select().select(model.id.alias("ranked_id"), number.alias("ranked_number"))
-                      .where(matching).alias("ranked"))
+            columns = (model.id.alias("ranked_id"), number.alias("ranked_number"))
+            if where is None:  # the bare table: its index on ``column`` serves it
+                ranked = model.select(*columns).where(column.in_(hole)).alias("ranked")
+            else:  # the condition may name what select() joins
+                ranked = self.select().select(*columns).where(column.in_(hole) & where).alias("ranked")
             firsts = (peewee.Select([ranked], [ranked.c.ranked_id])
                       .where(ranked.c.ranked_number <= per_value))
             return self.select().where(model.id.in_(firsts)).order_by(model.id)
