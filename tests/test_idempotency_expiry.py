@@ -221,3 +221,46 @@ def test_an_unusable_ttl_is_refused_naming_the_variable(text):
     with pytest.raises(ConfigError, match="FLEXIGIFT_IDEMPOTENCY_TTL"):
         Config.from_env({"FLEXIGIFT_IDEMPOTENCY_TTL": text})
 
+
+
+# -- under concurrency (a real server of several processes) ---------------------------
+
+def test_concurrent_retries_of_an_expired_key_debit_once_more(app, database_url, json_client):
+    from servers import call, gunicorn
+    from test_concurrency import all_at_once
+
+    created, _ = kohls_world(json_client, balance="100.00")
+    redeem(json_client, created["id"], amount=10, headers={"Idempotency-Key": "order-43"})
+    age(app, "order-43", 2 * DAY)
+    with gunicorn(database_url, f"/gift_cards/{created['id']}") as server:
+        url = f"{server}/gift_cards/{created['id']}/redeem"
+        results = all_at_once(12, lambda: call("POST", url, {"product_id": "kohls-dogbed-001", "amount": 10},
+                                               {"Idempotency-Key": "order-43"}))
+    assert {status for status, _ in results} == {201}
+    assert len({body for _, body in results}) == 1, "one new redemption, replayed to every other retry"
+    assert balance_of(json_client, created["id"]) == 80
+    assert len(entries_of(json_client, created["id"], kind="redeem")) == 2
+
+
+def test_concurrent_new_keys_prune_without_failing_or_touching_young_records(app, database_url, json_client):
+    import itertools
+
+    from servers import call, gunicorn
+    from test_concurrency import all_at_once
+
+    created, _ = kohls_world(json_client, balance="1000.00")
+    for number in range(30):
+        redeem(json_client, created["id"], amount=1, headers={"Idempotency-Key": f"old-{number}"})
+        age(app, f"old-{number}", 2 * DAY)
+    for number in range(5):
+        redeem(json_client, created["id"], amount=1, headers={"Idempotency-Key": f"young-{number}"})
+    numbers = itertools.count()
+    with gunicorn(database_url, f"/gift_cards/{created['id']}") as server:
+        url = f"{server}/gift_cards/{created['id']}/redeem"
+        results = all_at_once(12, lambda: call("POST", url, {"product_id": "kohls-dogbed-001", "amount": 1},
+                                               {"Idempotency-Key": f"new-{next(numbers)}"}))
+    assert {status for status, _ in results} == {201}
+    remaining = keys(app)
+    assert {f"young-{number}" for number in range(5)} | {f"new-{number}" for number in range(12)} <= set(remaining)
+    assert len([key for key in remaining if key.startswith("old-")]) < 30, "the new keys pruned expired ones"
+    assert balance_of(json_client, created["id"]) == 1000 - 30 - 5 - 12
