@@ -1,4 +1,4 @@
-"""The ``flexigift`` command: serve, init-db, demo-data, generate-codes, export, check-ledger and token."""
+"""The ``flexigift`` command: serve, init-db, demo-data, generate-codes, export, check-ledger, prune and token."""
 from __future__ import annotations
 
 import contextlib
@@ -363,6 +363,24 @@ def check_ledger(database_url: str | None) -> None:
                    f"{len(hold_problems)} problems with holds", err=True)
         sys.exit(1)
     click.echo(f"ledger OK: {checked} gift cards and their holds checked")
+
+
+@main.command()
+@database_option
+def prune(database_url: str | None) -> None:
+    """Delete the expired idempotency records (older than FLEXIGIFT_IDEMPOTENCY_TTL); print how many.
+
+    Only the records go: the ledger entries, holds and orders they answered with stay.
+    Servers also prune a few with each new key, so running this is optional.
+    """
+    from .services.idempotency import prune as prune_records
+
+    config = _config(database_url)
+    db = _database(config.database_url)
+    with db.connection_context():
+        deleted = prune_records(config.idempotency_ttl)
+    click.echo(f"pruned {deleted} expired idempotency record{'' if deleted == 1 else 's'} "
+               f"(older than {config.idempotency_ttl} seconds)")
 
 
 @main.group()

@@ -81,6 +81,22 @@ def _whole(name: str, value: str | None, default: int, low: int, high: int) -> i
     return int(digits)
 
 
+_DURATION = re.compile(r"([0-9]+)\s*([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def _duration(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    """Seconds, from a whole number of seconds or a duration like ``90s``, ``30m``, ``24h``, ``7d``."""
+    if value is None or not value.strip():
+        return default
+    match = _DURATION.fullmatch(value.strip().lower())
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
+    if seconds is None or not low <= seconds <= high:
+        raise ConfigError(f"{name} must be a duration from {low} to {high} seconds, in seconds or like "
+                          f"30m, 24h or 7d, not {value!r}")
+    return seconds
+
+
 def _public_url(value: str | None) -> str | None:
     if not value:
         return None
@@ -136,6 +152,11 @@ class Config:
     serve_deliverer: bool = True
     #: How long an authorization hold reserves its amount (``FLEXIGIFT_HOLD_SECONDS``).
     hold_seconds: int = 7 * 86_400
+    #: How long an ``Idempotency-Key`` is remembered (``FLEXIGIFT_IDEMPOTENCY_TTL``); after
+    #: that a request with the same key is a new request, and its record may be pruned.
+    idempotency_ttl: int = 86_400
+    #: How many related items ``zoom`` embeds per item at most (``FLEXIGIFT_ZOOM_CAP``).
+    zoom_cap: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -162,6 +183,9 @@ class Config:
             serve_deliverer=_flag("FLEXIGIFT_SERVE_DELIVERER", env.get("FLEXIGIFT_SERVE_DELIVERER"), True),
             hold_seconds=_whole("FLEXIGIFT_HOLD_SECONDS", env.get("FLEXIGIFT_HOLD_SECONDS"), 7 * 86_400, 1,
                                 366 * 86_400),
+            idempotency_ttl=_duration("FLEXIGIFT_IDEMPOTENCY_TTL", env.get("FLEXIGIFT_IDEMPOTENCY_TTL"), 86_400,
+                                      1, 366 * 86_400),
+            zoom_cap=_whole("FLEXIGIFT_ZOOM_CAP", env.get("FLEXIGIFT_ZOOM_CAP"), 100, 1, 10_000),
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

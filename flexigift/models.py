@@ -208,6 +208,8 @@ class IdempotencyRecord(peewee.Model):
     ``fingerprint`` identifies the request (method, path, normalised body), so a
     key reused for a different request is refused. Only successful outcomes are
     stored: a refused request writes nothing, so its retry is decided afresh.
+    A record expires ``FLEXIGIFT_IDEMPOTENCY_TTL`` after ``date_created`` and is
+    then pruned; nothing refers to it, so deleting it leaves the ledger whole.
     """
 
     id = peewee.AutoField()
@@ -218,7 +220,8 @@ class IdempotencyRecord(peewee.Model):
     #: The outcome of a request whose answer is a hold or an order (version 7).
     resource_kind = peewee.CharField(max_length=20, null=True)
     resource_id = peewee.IntegerField(null=True)
-    date_created = peewee.DateTimeField(default=utcnow)
+    #: When the key was first used: the record expires a TTL later (indexed by version 9).
+    date_created = peewee.DateTimeField(default=utcnow, index=True)
 
     class Meta:
         database = database

@@ -2,6 +2,7 @@
 and the row counters (PostgreSQL) exact whatever the table held before."""
 from __future__ import annotations
 
+import datetime
 import threading
 
 import pytest
@@ -247,3 +248,22 @@ def test_the_migrate_command_lists_pending_steps_then_applies_them(blank_databas
         f"applied {version}" for version, _, _ in MIGRATIONS]
     last = runner.invoke(main, ["migrate", "--dry-run", "--database-url", blank_database_url])
     assert last.output.strip().endswith("nothing to do")
+
+
+def test_step_9_indexes_when_idempotency_keys_were_used_and_keeps_existing_records(db):
+    """Records made before version 9 keep the time their key was first used (pruning ages
+    them from it) and gain the index pruning reads."""
+    used = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901)
+    with db.connection_context():
+        db.create_tables([SchemaVersion])
+        for version, _, step in MIGRATIONS:
+            if version >= 9:
+                break
+            step(db)
+            SchemaVersion.create(version=version)
+        assert ("date_created",) not in {tuple(index.columns) for index in db.get_indexes("idempotency_record")}
+        v1.IdempotencyRecord.create(key="before-9", fingerprint="f" * 64, status=201, date_created=used)
+    assert migrate(db) == [9]
+    with db.connection_context():
+        assert ("date_created",) in {tuple(index.columns) for index in db.get_indexes("idempotency_record")}
+        assert [(record.key, record.date_created) for record in v1.IdempotencyRecord.select()] == [("before-9", used)]

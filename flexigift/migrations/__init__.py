@@ -16,7 +16,7 @@ import peewee
 
 from ..db import database, is_postgres
 from ..models import SchemaVersion
-from . import v1, v3, v4, v5, v6, v7, v8
+from . import v1, v3, v4, v5, v6, v7, v8, v9
 
 #: How many counter rows a table has on PostgreSQL (writers pick one by connection).
 COUNT_SHARDS = 16
@@ -106,6 +106,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (6, "the reason of a ledger entry (adjustments)", v6.apply),
     (7, "authorization holds and orders paid by several cards", v7.apply),
     (8, "the event log, webhook subscriptions and their deliveries", v8.apply),
+    (9, "an index on when each idempotency key was first used (expiry and pruning)", v9.apply),
 ]
 
 

@@ -1,5 +1,10 @@
 """Zoom: embedding related resources in every item of a page, one query per
 relation whatever the page size.
+
+A to-many relation embeds at most ``FLEXIGIFT_ZOOM_CAP`` items per parent (the
+first, by id): its one query numbers each parent's related rows in the
+database and fetches only the first ``cap + 1`` of each (the extra one tells
+that there are more), so a user with 10,000 cards costs what one with 101 does.
 """
 from __future__ import annotations
 
@@ -28,16 +33,28 @@ class Zoom:
     def rel(self) -> str:
         return f"fg:{self.name}"
 
-    def related(self, target_endpoint, parents: list[peewee.Model], condition: Any = None) -> dict[int, Any]:
+    @property
+    def more_than(self) -> str:
+        """The parent's property saying the embedded items are only the first ones: like a
+        collection's ``total_items_more_than``, the relation has more than this many."""
+        return more_than_property(self.name)
+
+    def related(self, target_endpoint, parents: list[peewee.Model], condition: Any = None,
+                per_parent: int | None = None) -> dict[int, Any]:
         """Parent id → its related row (or list of rows), in one query; only rows that
-        meet ``condition`` when one is given (what a principal may see)."""
+        meet ``condition`` when one is given (what a principal may see); for a to-many
+        relation, with ``per_parent``, at most that many rows of each parent (the first by id)."""
         if not parents:
             return {}
         model = target_endpoint.model
         if self.many:
             ids = [parent.id for parent in parents]
             grouped: dict[int, list] = defaultdict(list)
-            for row in _rows_where(target_endpoint, self.foreign_key, ids, condition):
+            if per_parent is None:
+                rows = _rows_where(target_endpoint, self.foreign_key, ids, condition)
+            else:
+                rows = target_endpoint.rows_where_first(self.foreign_key, ids, per_parent, condition)
+            for row in rows:
                 grouped[getattr(row, self.foreign_key.column_name)].append(row)
             return {id: grouped.get(id, []) for id in ids}
         keys = {getattr(parent, self.foreign_key.column_name) for parent in parents} - {None}
@@ -52,6 +69,11 @@ class Zoom:
             return parent_model.id.in_(inner)
         inner = target_endpoint.select().select(model.id).where(condition)
         return self.foreign_key.in_(inner)
+
+
+def more_than_property(name: str) -> str:
+    """The property a parent carries when its zoomed relation ``name`` was capped."""
+    return f"{name}_total_more_than"
 
 
 def _rows_where(endpoint, column: peewee.Field, values: list[Any], condition: Any) -> list[peewee.Model]:

@@ -136,6 +136,35 @@ class Endpoint:
                                  lambda hole: self.select().where(column.in_(hole)).order_by(self.model.id))
         return self.prepared(template.fill_values(values))
 
+    def rows_where_first(self, column: peewee.Field, values: list[Any], per_value: int,
+                         condition: Any = None) -> list[peewee.Model]:
+        """At most the first ``per_value`` rows (by id) for each of ``values`` of ``column``,
+        and only rows that meet ``condition`` when given; in id order, in one query.
+
+        The database numbers each value's rows (``ROW_NUMBER() OVER (PARTITION BY
+        column ORDER BY id)``) and only the first ones are fetched, however many
+        rows a value has.
+        """
+        if not values:
+            return []
+        model = self.model
+
+        def build(hole: Any, where: Any = None) -> peewee.Query:
+            number = peewee.fn.ROW_NUMBER().over(partition_by=[column], order_by=[model.id])
+            columns = (model.id.alias("ranked_id"), number.alias("ranked_number"))
+            if where is None:  # the bare table: its index on ``column`` serves it
+                ranked = model.select(*columns).where(column.in_(hole)).alias("ranked")
+            else:  # the condition may name what select() joins
+                ranked = self.select().select(*columns).where(column.in_(hole) & where).alias("ranked")
+            firsts = (peewee.Select([ranked], [ranked.c.ranked_id])
+                      .where(ranked.c.ranked_number <= per_value))
+            return self.select().where(model.id.in_(firsts)).order_by(model.id)
+
+        if condition is None:
+            template = self.template(("rows_where_first", column.model, column.name, per_value), build)
+            return self.prepared(template.fill_values(values))
+        return self.rows(build(values, condition))
+
     def template(self, key: Hashable, build: Callable[[peewee.Node], peewee.Query], *,
                  raw: bool = False) -> TemplateSelect:
         """The :class:`TemplateSelect` of ``build`` kept under ``key`` (compiled once per database).

@@ -34,7 +34,7 @@ from ..services.ledger import card_for_update
 from .actions import ActionView, register_action
 from .endpoint import Endpoint
 from .forms import action_fields
-from .inputs import action_body, idempotency_key
+from .inputs import action_body, idempotency_key, idempotency_ttl
 from .money import _check_possession, _payer, _product
 from .present import iso
 from .presenter import current_presenter
@@ -179,7 +179,8 @@ class Once:
         """(resource kind, id, status, whether it is a replay)."""
         if key:
             plain = {name: value for name, value in command.items() if not isinstance(value, peewee.Model)}
-            earlier = idempotency.claim(key, idempotency.fingerprint(request.method, request.path, plain))
+            earlier = idempotency.claim(key, idempotency.fingerprint(request.method, request.path, plain),
+                                       idempotency_ttl())
             if earlier is not None:
                 if earlier.resource_kind is None:  # a ledger entry, as redeem records it
                     return "transactions", earlier.transaction_id, earlier.status, True

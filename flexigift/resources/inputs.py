@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, ValidationError
 
 from ..errors import BadRequest, ValidationFailed
@@ -44,6 +44,11 @@ def action_body(schema: Schema) -> tuple[dict[str, Any], Any]:
         return schema.load(body), links
     except ValidationError as error:
         raise ValidationFailed.from_messages(error.messages) from None
+
+
+def idempotency_ttl() -> int:
+    """How long this application remembers an ``Idempotency-Key`` (seconds)."""
+    return current_app.config["FLEXIGIFT"].idempotency_ttl
 
 
 def idempotency_key() -> str | None:

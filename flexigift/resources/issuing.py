@@ -32,7 +32,7 @@ from ..services.issuing import KEEP, CardTerms, generate_cards, issue_cards, iss
 from .actions import ActionView, register_action
 from .endpoint import MAX_ID
 from .forms import action_fields
-from .inputs import action_body, idempotency_key
+from .inputs import action_body, idempotency_key, idempotency_ttl
 from .presenter import current_presenter
 
 TERMS = ("balance", "single_use", "rechargeable", "balance_max")
@@ -110,9 +110,10 @@ class IssueAction(IssuerAction):
         terms = terms_from(data)
         with database.atomic():
             issuer = issuer_or_404(id)
-            earlier = key and idempotency.claim(key, idempotency.fingerprint(request.method, request.path, data))
+            earlier = key and idempotency.claim(key, idempotency.fingerprint(request.method, request.path, data),
+                                                idempotency_ttl())
             if earlier:
-                card_ids = issued_with_key(key)
+                card_ids = issued_with_key(key, since=earlier.date_created)
             else:
                 card_ids = self.issue(issuer, data, terms, key)
                 if key:

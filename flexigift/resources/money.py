@@ -31,7 +31,7 @@ from ..services import idempotency, ledger
 from ..services.actors import shown_code
 from .actions import ActionView, register_action
 from .endpoint import MAX_ID
-from .inputs import action_body, idempotency_key
+from .inputs import action_body, idempotency_key, idempotency_ttl
 from .links import linked_id
 from .presenter import current_presenter
 from .transactions import transactions
@@ -66,7 +66,8 @@ class MoneyAction(ActionView):
         if key:
             plain = {name: value for name, value in command.items()  # rows stand for their keys
                      if not isinstance(value, peewee.Model)}
-            earlier = idempotency.claim(key, idempotency.fingerprint(request.method, request.path, plain))
+            earlier = idempotency.claim(key, idempotency.fingerprint(request.method, request.path, plain),
+                                       idempotency_ttl())
             if earlier is not None:
                 return earlier.transaction_id, earlier.status, True
         entry = self.perform(id, command, key)

@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Any, Callable, Protocol
 
 import peewee
-from flask import Response
+from flask import Response, current_app
 
 from representations import Link, Resource
 
 from ..http.context import current_g
 from ..http.respond import negotiated_renderer, respond
 from ..http.urls import Urls, request_root
+from ..query.zoom import more_than_property
 from ..registry import Registry, current_registry
 
 
@@ -36,7 +37,7 @@ class Presenter:
 
     def __init__(self, registry: Registry, urls: Urls, screen: Screen | None = None,
                  with_actions: bool = True, visible: Callable[[str], Any] | None = None,
-                 with_item_actions: bool = False):
+                 with_item_actions: bool = False, zoom_cap: int | None = None):
         self.registry = registry
         self.urls = urls
         self.screen = screen
@@ -45,6 +46,8 @@ class Presenter:
         self.with_item_actions = with_actions and with_item_actions
         #: kind → the condition rows must meet for the principal to see them (None: all).
         self.visible = visible or (lambda kind: None)
+        #: How many items a zoomed to-many relation embeds per item at most (None: all).
+        self.zoom_cap = zoom_cap
 
     # -- items -------------------------------------------------------------
     def item(self, endpoint, obj, *, actions: bool | None = None) -> Resource:
@@ -69,8 +72,9 @@ class Presenter:
         """The items of a page, each embedding its zoomed relations (one query per relation)."""
         items = self._items(endpoint, rows, zoom, actions=self.with_item_actions)
         if fields is not None:
+            kept = [*fields, *(more_than_property(name) for name in zoom)]  # what zoom says stays, as links do
             for item in items:
-                item.properties = {name: item.properties[name] for name in fields if name in item.properties}
+                item.properties = {name: item.properties[name] for name in kept if name in item.properties}
         return items
 
     def _items(self, endpoint, rows: list[peewee.Model], tree: dict[str, dict],
@@ -79,12 +83,19 @@ class Presenter:
         for name, children in tree.items():
             zoom = endpoint.zoomable[name]
             target = self.registry.endpoint(zoom.target)
-            related = zoom.related(target, rows, self.visible(target.kind))
+            cap = self.zoom_cap
+            related = zoom.related(target, rows, self.visible(target.kind),
+                                   per_parent=None if not zoom.many or cap is None else cap + 1)
             if zoom.many:
-                every_child = [child for row in rows for child in related.get(row.id, [])]
+                # cap + 1 rows read: the one past the cap only tells that there are more
+                shown = {row.id: related.get(row.id, [])[:cap] for row in rows}
+                every_child = [child for row in rows for child in shown[row.id]]
                 represented = iter(self._items(target, every_child, children))
                 for item, row in zip(items, rows):
-                    item.embedded[zoom.rel] = [next(represented) for _ in related.get(row.id, [])]
+                    item.embedded[zoom.rel] = [next(represented) for _ in shown[row.id]]
+                    if len(related.get(row.id, [])) > len(shown[row.id]):
+                        # the rest: the relation's own collection, linked beside (fg:<name>)
+                        item.properties[zoom.more_than] = cap
             else:
                 present = [related[row.id] for row in rows if related.get(row.id) is not None]
                 represented = iter(self._items(target, present, children))
@@ -118,7 +129,8 @@ def current_presenter() -> Presenter:
         presenter = Presenter(current_registry(), current_urls(), ctx.get("screen"),
                               with_actions=renderer.shows_actions,
                               with_item_actions=renderer.shows_item_actions,
-                              visible=principal.scope.where if principal is not None else None)
+                              visible=principal.scope.where if principal is not None else None,
+                              zoom_cap=current_app.config["FLEXIGIFT"].zoom_cap)
         ctx.presenter = presenter
     return presenter
 

@@ -168,11 +168,14 @@ def _insert_issue_entries(cards: Sequence[tuple[int, str]], balance: int, idempo
     events.emit_many("card.issued", "gift_card", [card_pk for card_pk, _ in cards])
 
 
-def issued_with_key(idempotency_key: str) -> list[str]:
-    """The card_ids an issue sent with ``idempotency_key`` created, in the order it issued them."""
+def issued_with_key(idempotency_key: str, since: datetime.datetime | None = None) -> list[str]:
+    """The card_ids an issue sent with ``idempotency_key`` created, in the order it issued them;
+    ``since`` the key was claimed (an issue with the key before it expired is another request)."""
+    condition = (Transaction.kind == "issue") & (Transaction.idempotency_key == idempotency_key)
+    if since is not None:
+        condition &= Transaction.date_created >= since
     query = (GiftCard.select(GiftCard.card_id).join(Transaction, on=(Transaction.gift_card == GiftCard.id))
-             .where(Transaction.kind == "issue", Transaction.idempotency_key == idempotency_key)
-             .order_by(GiftCard.id))
+             .where(condition).order_by(GiftCard.id))
     return [card_id for card_id, in query.tuples()]
 
 
