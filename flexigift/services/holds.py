@@ -78,10 +78,11 @@ def refused(card: GiftCard, reason: str, product: Product | None, currency: str 
 
 
 def short_of(card: GiftCard, amount: int, held: int) -> Conflict:
-    holds = f" ({format_cents(held)} of its {format_cents(card.balance)} is held)" if held else ""
+    money = card.currency_code
+    holds = f" ({format_cents(held, money)} of its {format_cents(card.balance, money)} is held)" if held else ""
     return Conflict(
-        f"Gift card {shown_code(card.card_id)!r} has {format_cents(card.balance - held)} "
-        f"{card.currency_code} available{holds}, less than {format_cents(amount)}; nothing was held.",
+        f"Gift card {shown_code(card.card_id)!r} has {format_cents(card.balance - held, money)} "
+        f"{money} available{holds}, less than {format_cents(amount, money)}; nothing was held.",
         "amount", logref="insufficient_balance")
 
 
@@ -167,8 +168,9 @@ def capture(hold_pk: int, amount: int | None = None, *, idempotency_key: str | N
         raise _not_active(hold, "captured")
     amount = hold.amount if amount is None else amount
     if amount > hold.amount:
-        raise Conflict(f"Hold {hold.id} reserves {format_cents(hold.amount)}, less than "
-                       f"{format_cents(amount)}.", "amount", logref="capture_exceeds_hold")
+        money = GiftCard.select(GiftCard.currency_code).where(GiftCard.id == hold.gift_card_id).scalar()
+        raise Conflict(f"Hold {hold.id} reserves {format_cents(hold.amount, money)}, less than "
+                       f"{format_cents(amount, money)}.", "amount", logref="capture_exceeds_hold")
     if not _settle(hold, CAPTURED, amount, require_unlapsed=True):
         raise _not_active(locked_hold(hold_pk), "captured")
     rows = (GiftCard

@@ -59,11 +59,11 @@ def create(order_reference: str, amount: int | None, currency: str | None, mode:
         amount = product.price if amount is None else amount
     explicit = sum(payment["amount"] or 0 for payment in payments)
     if explicit > amount:
-        raise ValidationFailed.single("payments", f"The payments' amounts add up to {format_cents(explicit)}, "
-                                                  f"more than the order's {format_cents(amount)}.")
+        raise ValidationFailed.single("payments", f"The payments' amounts add up to {format_cents(explicit, currency)}, "
+                                                  f"more than the order's {format_cents(amount, currency)}.")
     if all(payment["amount"] is not None for payment in payments) and explicit != amount:
-        raise ValidationFailed.single("payments", f"The payments' amounts add up to {format_cents(explicit)}, "
-                                                  f"not the order's {format_cents(amount)}.")
+        raise ValidationFailed.single("payments", f"The payments' amounts add up to {format_cents(explicit, currency)}, "
+                                                  f"not the order's {format_cents(amount, currency)}.")
     cards = _locked_cards([payment["card_id"] for payment in payments])
     held = held_on_cards(list(cards))
     left_to_fill = amount - explicit
@@ -89,8 +89,8 @@ def create(order_reference: str, amount: int | None, currency: str | None, mode:
         shares.append((card, share))
     if left_to_fill > 0:
         last = cards[payments[-1]["card_id"]]
-        raise Conflict(f"The cards have {format_cents(amount - left_to_fill)} {currency} available, less "
-                       f"than the order's {format_cents(amount)}; gift card {shown_code(last.card_id)!r} "
+        raise Conflict(f"The cards have {format_cents(amount - left_to_fill, currency)} {currency} available, "
+                       f"less than the order's {format_cents(amount, currency)}; gift card {shown_code(last.card_id)!r} "
                        "was the last to pay and has nothing more available. Nothing was charged.",
                        "payments", logref="insufficient_balance")
     actor = current_actor()
@@ -109,9 +109,10 @@ def create(order_reference: str, amount: int | None, currency: str | None, mode:
 
 
 def _short(card: GiftCard, amount: int, held: int) -> Conflict:
-    holds = f" ({format_cents(held)} of its {format_cents(card.balance)} is held)" if held else ""
-    return Conflict(f"Gift card {shown_code(card.card_id)!r} has {format_cents(card.balance - held)} "
-                    f"{card.currency_code} available{holds}, less than its payment of {format_cents(amount)}; "
+    money = card.currency_code
+    holds = f" ({format_cents(held, money)} of its {format_cents(card.balance, money)} is held)" if held else ""
+    return Conflict(f"Gift card {shown_code(card.card_id)!r} has {format_cents(card.balance - held, money)} "
+                    f"{money} available{holds}, less than its payment of {format_cents(amount, money)}; "
                     "nothing was charged.", "payments", logref="insufficient_balance")
 
 
@@ -195,7 +196,8 @@ def capture_order(pk: int, amount: int | None = None, *, idempotency_key: str | 
         raise Conflict(f"Order {order.id} holds nothing to capture.", logref="nothing_held")
     amount = total if amount is None else amount
     if amount > total:
-        raise Conflict(f"Order {order.id} holds {format_cents(total)}, less than {format_cents(amount)}.",
+        raise Conflict(f"Order {order.id} holds {format_cents(total, order.currency_code)}, less than "
+                       f"{format_cents(amount, order.currency_code)}.",
                        "amount", logref="capture_exceeds_hold")
     left = amount
     for hold in live:
@@ -230,8 +232,8 @@ def refund_order(pk: int, amount: int | None = None, *, idempotency_key: str | N
         raise Conflict(f"Order {order.id} has nothing left to refund.", logref="fully_refunded")
     amount = total if amount is None else amount
     if amount > total:
-        raise Conflict(f"Only {format_cents(total)} of order {order.id} is left to refund, less than "
-                       f"{format_cents(amount)}.", "amount", logref="refund_exceeds_redemption")
+        raise Conflict(f"Only {format_cents(total, order.currency_code)} of order {order.id} is left to refund, "
+                       f"less than {format_cents(amount, order.currency_code)}.", "amount", logref="refund_exceeds_redemption")
     left = amount
     for charge, refundable_amount in remaining:
         if left == 0:
