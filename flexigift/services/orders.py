@@ -58,12 +58,11 @@ def create(order_reference: str, amount: int | None, currency: str | None, mode:
         currency = product_currency
         amount = product.price if amount is None else amount
     explicit = sum(payment["amount"] or 0 for payment in payments)
+    paying = f"The payments' amounts add up to {format_cents(explicit, currency)}"
     if explicit > amount:
-        raise ValidationFailed.single("payments", f"The payments' amounts add up to {format_cents(explicit, currency)}, "
-                                                  f"more than the order's {format_cents(amount, currency)}.")
+        raise ValidationFailed.single("payments", f"{paying}, more than the order's {format_cents(amount, currency)}.")
     if all(payment["amount"] is not None for payment in payments) and explicit != amount:
-        raise ValidationFailed.single("payments", f"The payments' amounts add up to {format_cents(explicit, currency)}, "
-                                                  f"not the order's {format_cents(amount, currency)}.")
+        raise ValidationFailed.single("payments", f"{paying}, not the order's {format_cents(amount, currency)}.")
     cards = _locked_cards([payment["card_id"] for payment in payments])
     held = held_on_cards(list(cards))
     left_to_fill = amount - explicit
@@ -90,8 +89,9 @@ def create(order_reference: str, amount: int | None, currency: str | None, mode:
     if left_to_fill > 0:
         last = cards[payments[-1]["card_id"]]
         raise Conflict(f"The cards have {format_cents(amount - left_to_fill, currency)} {currency} available, "
-                       f"less than the order's {format_cents(amount, currency)}; gift card {shown_code(last.card_id)!r} "
-                       "was the last to pay and has nothing more available. Nothing was charged.",
+                       f"less than the order's {format_cents(amount, currency)}; gift card "
+                       f"{shown_code(last.card_id)!r} was the last to pay and has nothing more available. "
+                       "Nothing was charged.",
                        "payments", logref="insufficient_balance")
     actor = current_actor()
     order = Order.create(order_reference=order_reference, amount=amount, currency_code=currency, mode=mode,
@@ -233,7 +233,8 @@ def refund_order(pk: int, amount: int | None = None, *, idempotency_key: str | N
     amount = total if amount is None else amount
     if amount > total:
         raise Conflict(f"Only {format_cents(total, order.currency_code)} of order {order.id} is left to refund, "
-                       f"less than {format_cents(amount, order.currency_code)}.", "amount", logref="refund_exceeds_redemption")
+                       f"less than {format_cents(amount, order.currency_code)}.", "amount",
+                       logref="refund_exceeds_redemption")
     left = amount
     for charge, refundable_amount in remaining:
         if left == 0:
