@@ -180,3 +180,22 @@ def test_an_order_in_another_currency_than_its_cards_is_refused(api, money):
     response = post(api, "/orders", {"order_reference": "o-3", "currency_code": "USD", "amount": "1.00",
                                      "payments": [{"card_id": first["id"]}]}, 409)
     assert logref(response) == "currency_mismatch"
+
+
+def test_html_forms_send_amounts_in_the_currency_too(client, json_client):
+    """A form's text is read in the card's (or the order's) currency, as JSON is."""
+    first, second = world(type(json_client)(client), YEN)
+    form = {"Accept": "application/json"}
+    hold = client.post(f"/gift_cards/{first['id']}/authorize", {"amount": "1000", "product_id": ""},
+                       headers=form, status=201).json
+    assert hold["amount"] == 1000
+    refused = client.post(f"/gift_cards/{first['id']}/authorize", {"amount": "10.5", "product_id": ""},
+                          headers=form, status=422)
+    assert fields_at_fault(refused) == ["amount"] and "JPY" in messages(refused)
+    order = client.post("/orders", {"order_reference": "form", "amount": "1500", "currency_code": "JPY",
+                                    "payments": f"{first['id']}:500, {second['id']}"}, headers=form, status=201).json
+    assert (order["amount"], order["paid"]) == (1500, 1500)
+    refused = client.post("/orders", {"order_reference": "form", "amount": "1500", "currency_code": "JPY",
+                                      "payments": f"{first['id']}:500.5"}, headers=form, status=422)
+    assert fields_at_fault(refused) == ["payments.0.amount"]
+    assert json_client.get(f"/gift_cards/{first['id']}").json["balance"] == 4500
