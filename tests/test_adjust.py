@@ -10,7 +10,7 @@ import pytest
 from api_helpers import database_snapshot
 from hypermedia import SIREN
 from ledger import ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
-from money_helpers import balance_of, entries_of, field_of, kohls_world, redeem
+from money_helpers import balance_of, entries_of, field_of, kohls_world, logref, redeem
 
 MEDIA_TYPES = ["application/json", "application/hal+json", SIREN, "application/hal+xml", "text/html"]
 
@@ -40,6 +40,22 @@ def test_an_adjustment_never_takes_a_balance_below_zero(app, client, json_client
                                 headers={"Accept": accept}, status=409)
     assert "below_zero" in response.text
     assert database_snapshot(app) == before
+
+
+def test_an_adjustment_never_takes_a_balance_below_what_its_holds_reserve(app, json_client):
+    """0 <= available_balance always: a hold keeps its money from a correction as from a redemption."""
+    created, _ = kohls_world(json_client)
+    hold = json_client.post(f"/gift_cards/{created['id']}/authorize", {"amount": "80.00"}).json
+    before = database_snapshot(app)
+    response = adjust(json_client, created["id"], amount="-20.01", reason="x", status=409)
+    assert logref(response) == "below_zero" and field_of(response) == "amount"
+    assert "80.00 is held" in response.json["errors"][0]["message"]
+    assert database_snapshot(app) == before
+    assert adjust(json_client, created["id"], amount="-20.00", reason="x").json["balance_after"] == 80
+    shown = json_client.get(f"/gift_cards/{created['id']}").json
+    assert (shown["balance"], shown["available_balance"]) == (80, 0)
+    json_client.post(f"/holds/{hold['id']}/capture", {})
+    assert balance_of(json_client, created["id"]) == 0
 
 
 @pytest.mark.parametrize("body, field", [({"amount": 5}, "reason"), ({"amount": 5, "reason": ""}, "reason"),

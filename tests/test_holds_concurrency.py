@@ -2,7 +2,8 @@
 (gunicorn) sharing one database, SQLite or PostgreSQL (issue 12): 50 parallel
 authorizations never reserve more than the balance; a capture racing a void settles
 exactly one; an order across three cards racing a redeem on one of them is whole
-or absent."""
+or absent; orders charging cards in opposite orders capture and refund at once without
+deadlocking."""
 from __future__ import annotations
 
 import json
@@ -89,3 +90,30 @@ def test_an_order_across_three_cards_racing_a_redeem_is_whole_or_absent(database
         assert balance_of(json_client, third["id"]) == 30 - 10 * redeems.count(201)
     for c in cards[:2]:
         assert len(entries_of(json_client, c["id"], kind="redeem")) == len(orders_made)
+
+
+def test_orders_charging_cards_in_opposite_orders_capture_and_refund_at_once_without_deadlock(database_url,
+                                                                                                json_client):
+    """Orders paying four cards first to last and last to first, captured and refunded all at
+    once while new orders pay the same cards: every request goes through (no deadlock, so no
+    503), and each card's balance is what they add up to."""
+    kohls_world(json_client, balance="1000.00")
+    cards = [card(json_client, card_id=f"kohls-gc-4{n:02}", balance="1000.00")["id"] for n in range(4)]
+
+    def body(n: int, mode: str) -> dict:
+        paying = cards if n % 2 == 0 else cards[::-1]
+        return {"order_reference": f"{mode}-{n}", "amount": "4.00", "currency_code": "USD", "mode": mode,
+                "payments": [{"card_id": pk, "amount": "1.00"} for pk in paying]}
+
+    authorized = [json_client.post("/orders", body(n, "authorize")).json["id"] for n in range(10)]
+    paid = [json_client.post("/orders", body(n, "capture")).json["id"] for n in range(10)]
+    with gunicorn(database_url, "/orders") as server:
+        jobs = iter([("POST", f"/orders/{pk}/capture", {}) for pk in authorized]
+                    + [("POST", f"/orders/{pk}/refund", {}) for pk in paid]
+                    + [("POST", "/orders", body(n, "capture")) for n in range(10, 20)])
+        results = all_at_once(30, lambda: (lambda job: call(job[0], server + job[1], job[2]))(next(jobs)))
+    assert sorted(status for status, _ in results) == [200] * 20 + [201] * 10, \
+        [body for status, body in results if status not in (200, 201)]
+    for pk in cards:  # 10 captured and 10 new orders kept 1.00 each; the refunded ones gave theirs back
+        shown = json_client.get(f"/gift_cards/{pk}")
+        assert exact(shown, "balance") == exact(shown, "available_balance") == 980

@@ -23,7 +23,7 @@ from ..action_schemas import AuthorizeSchema, CaptureSchema, VoidSchema
 from ..db import database
 from ..http.urls import Urls
 from ..models import GiftCard, Hold, IdempotencyRecord, Product
-from ..money import to_number
+from ..money import amounts_in, to_number
 from ..query import fields as q
 from ..query.zoom import Zoom
 from ..registry import Relation, registry_of
@@ -32,7 +32,7 @@ from ..services import idempotency
 from ..services.actors import shown_code
 from ..services.ledger import card_for_update
 from .actions import ActionView, register_action
-from .endpoint import Endpoint
+from .endpoint import MAX_ID, Endpoint
 from .forms import action_fields
 from .inputs import action_body, idempotency_key, idempotency_ttl
 from .money import _check_possession, _payer, _product
@@ -207,13 +207,18 @@ class CheckoutAction(ActionView):
     """A POST that reserves or moves money, in one database transaction, optionally idempotent."""
 
     def post(self, id: int) -> Response:
-        data, links = action_body(self.schema)
+        with amounts_in(self.currency_for(id)):
+            data, links = action_body(self.schema)
         key = idempotency_key()
         with database.atomic():
             command = self.resolve(id, data, links)
             outcome = Once.run(key, command, lambda: self.perform(id, command, key))
             response = respond_with(*outcome)
         return response
+
+    def currency_for(self, id: int) -> str | None:
+        """The currency of the body's amounts (None: the target does not exist; 404 follows)."""
+        return None
 
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
         return data
@@ -226,6 +231,10 @@ class AuthorizeView(CheckoutAction):
     """``POST /gift_cards/<id>/authorize``: hold an amount of the card for an order."""
 
     name, title, schema = "authorize", "Hold an amount of this card", AuthorizeSchema()
+
+    def currency_for(self, id: int) -> str | None:
+        return (GiftCard.select(GiftCard.currency_code).where(GiftCard.id == id).scalar()
+                if 0 < id <= MAX_ID else None)
 
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         card = card_for_update(id)
@@ -259,6 +268,10 @@ def _check_owner(card_pks: list[int], payer) -> None:
 
 
 class HoldAction(CheckoutAction):
+    def currency_for(self, id: int) -> str | None:
+        return (GiftCard.select(GiftCard.currency_code).join(Hold).where(Hold.id == id).scalar()
+                if 0 < id <= MAX_ID else None)
+
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         hold = holds().lookup(id)
         return "fg:hold", Link(urls.item("holds", hold.id), f"hold {hold.id}")

@@ -18,19 +18,20 @@ from representations import Action, Link
 
 from ..action_schemas import CaptureSchema, OrderRefundSchema, OrderSchema, RefundSchema, VoidSchema
 from ..auth.principal import current_principal
+from ..currencies import ISO_4217
 from ..db import database
 from ..errors import NotFound
 from ..http.urls import Urls
-from ..models import Hold, Order, Transaction
-from ..money import to_number
+from ..models import Hold, Issuer, Order, Product, Transaction
+from ..money import amounts_in, to_number
 from ..query import fields as q
 from ..registry import Relation, registry_of
 from ..services import orders as order_service
 from .actions import ActionView, register_action
-from .endpoint import Endpoint
+from .endpoint import MAX_ID, Endpoint
 from .forms import action_fields
 from .holds import Once, _check_owner, respond_with
-from .inputs import action_body, idempotency_key
+from .inputs import action_body, idempotency_key, request_body
 from .money import _check_possession, _payer, _product
 from .present import iso
 from .views import add_routes, collection_page, endpoint_named
@@ -150,7 +151,8 @@ class OrdersView(MethodView):
         return collection_page(orders(), actions=[orders().create_action(current_presenter().urls)])
 
     def post(self) -> Response:
-        data, links = action_body(OrderSchema())
+        with amounts_in(_order_currency()):
+            data, links = action_body(OrderSchema())
         key = idempotency_key()
         with database.atomic():
             product = _product(data["product_id"], links) if data.get("product_id") is not None else None
@@ -174,6 +176,22 @@ class OrdersView(MethodView):
         return "orders", order.id, 201
 
 
+def _order_currency() -> str | None:
+    """The currency a new order's amounts are in: its currency_code, else its product's
+    (None when the body names neither usably; the schema then says what is missing)."""
+    body, _ = request_body()
+    asked = body.get("currency_code") if isinstance(body, dict) else None
+    if isinstance(asked, str) and asked in ISO_4217:
+        return asked
+    if asked not in (None, ""):
+        return None  # not a currency: a 422 names it
+    named = body.get("product_id") if isinstance(body, dict) else None
+    if isinstance(named, str) and named:
+        return (Issuer.select(Issuer.currency_code).join(Product)
+                .where(Product.product_id == named).scalar())
+    return None
+
+
 def _check_visible(card_pks: list[int]) -> None:
     """A card the principal may not see is, to it, a card that does not exist."""
     visible = current_principal().scope.visible("gift_card", card_pks)
@@ -183,12 +201,17 @@ def _check_visible(card_pks: list[int]) -> None:
 
 
 class OrderAction(ActionView):
+    def currency_for(self, id: int) -> str | None:
+        return (Order.select(Order.currency_code).where(Order.id == id).scalar()
+                if 0 < id <= MAX_ID else None)
+
     def target(self, id: int, urls: Urls) -> tuple[str, Link]:
         order = orders().lookup(id)
         return "fg:order", Link(urls.item("orders", order.id), orders().item_title(order))
 
     def post(self, id: int) -> Response:
-        data, _ = action_body(self.schema)
+        with amounts_in(self.currency_for(id)):
+            data, _ = action_body(self.schema)
         key = idempotency_key()
         with database.atomic():
             outcome = Once.run(key, data, lambda: ("orders", self.perform(id, data, key).id, 200))

@@ -310,25 +310,25 @@ def _check_reloadable(card: GiftCard, amount: int, today: datetime.date) -> None
 
 
 # -- adjust ----------------------------------------------------------------
-def spendable_floor() -> peewee.Expression:
-    """SQL: the lowest balance a debit that is not a redemption may leave on a card.
-
-    The one place that says how low an adjustment may take a balance: zero
-    today; with holds, the card's active holds.
-    """
-    return peewee.Value(0)
+def spendable_floor(card_pk: int) -> int:
+    """The lowest balance a debit that is not a redemption may leave on a card: what its
+    active holds reserve (zero without holds), so ``0 <= available_balance`` stays true.
+    The caller holds the card's row lock: a new hold waits for it before summing holds."""
+    return held_on(card_pk)
 
 
 def adjust(card_pk: int, amount: int, reason: str, *, idempotency_key: str | None = None) -> Transaction:
     """An admin's correction: add (or, negative, take away) ``amount`` with its ``reason``.
 
     Whatever the card's status; never below :func:`spendable_floor` (409
-    ``below_zero``) nor above MAX_CENTS. One conditional UPDATE, one entry.
+    ``below_zero``: below zero, or below what the card's holds reserve) nor above
+    MAX_CENTS. One conditional UPDATE, one entry.
     """
-    card = card_for_update(card_pk)
+    card = card_for_update(card_pk, lock=True)
+    floor = spendable_floor(card.id) if amount < 0 else 0
     query = (GiftCard
              .update(balance=GiftCard.balance + amount, date_modified=utcnow())
-             .where(GiftCard.id == card.id, GiftCard.balance + amount >= spendable_floor(),
+             .where(GiftCard.id == card.id, GiftCard.balance + amount >= floor,
                     GiftCard.balance <= MAX_CENTS - amount)
              .returning(GiftCard.balance).tuples())
     rows = list(query.execute())
@@ -336,8 +336,10 @@ def adjust(card_pk: int, amount: int, reason: str, *, idempotency_key: str | Non
         card = card_for_update(card_pk)
         if amount > 0:
             raise _above_max(card, amount, limited=False)
+        held = f", of which {_in(card, floor)} is held" if floor else ""
+        below = "what its holds reserve" if floor else "zero"
         raise Conflict(f"Taking {_in(card, -amount)} from gift card {shown_code(card.card_id)!r} "
-                       f"(balance {_in(card, card.balance)}) would take its balance below zero.",
+                       f"(balance {_in(card, card.balance)}{held}) would take its balance below {below}.",
                        "amount", logref="below_zero")
     return _entry(card.id, "adjust", amount, rows[0][0], user=card.user_id, reason=reason,
                   idempotency_key=idempotency_key)

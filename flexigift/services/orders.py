@@ -181,10 +181,13 @@ def locked_order(pk: int) -> Order:
     return order
 
 
-def _active_holds(order: Order) -> list[Hold]:
+def _active_holds(order: Order, lock: bool = False) -> list[Hold]:
+    """The order's active holds in charging order; ``lock`` takes their row locks (PostgreSQL)."""
     now = utcnow()
-    return list(Hold.select().where((Hold.order == order.id) & (Hold.status == ACTIVE_HOLD))
-                .order_by(Hold.id)), now
+    query = Hold.select().where((Hold.order == order.id) & (Hold.status == ACTIVE_HOLD)).order_by(Hold.id)
+    if lock and is_postgres():
+        query = query.for_update()
+    return list(query), now
 
 
 # -- actions -------------------------------------------------------------------
@@ -192,8 +195,12 @@ def capture_order(pk: int, amount: int | None = None, *, idempotency_key: str | 
     """Capture ``amount`` (default: all held) from the order's holds in charging order;
     a hold captured in part releases the rest; holds not needed stay active."""
     order = locked_order(pk)
-    holds, now = _active_holds(order)
+    holds, now = _active_holds(order, lock=True)
     live = [hold for hold in holds if hold.deadline > now]
+    # Every writer takes its locks in one order: hold before card, cards by id (as creating an
+    # order does). Capturing in charging order would take the cards' locks out of id order,
+    # and deadlock with an order or capture taking them in id order.
+    _locked_cards([hold.gift_card_id for hold in live])
     total = sum(hold.amount for hold in live)
     if total == 0:
         raise Conflict(f"Order {order.id} holds nothing to capture.", logref="nothing_held")
@@ -229,8 +236,14 @@ def refund_order(pk: int, amount: int | None = None, *, idempotency_key: str | N
     """Return ``amount`` (default: all it paid and was not refunded) to the order's cards, in
     the reverse order of charging, never more than each card paid."""
     order = locked_order(pk)
-    charges = list(Transaction.select().where((Transaction.order == order.id) & (Transaction.kind == "redeem"))
-                   .order_by(Transaction.id.desc()))
+    query = (Transaction.select().where((Transaction.order == order.id) & (Transaction.kind == "redeem"))
+             .order_by(Transaction.id.desc()))
+    if is_postgres():
+        query = query.for_update()
+    charges = list(query)
+    # Redemption before card, cards by id (as capture_order): refunding in the reverse order of
+    # charging must not take the cards' locks out of id order.
+    _locked_cards([charge.gift_card_id for charge in charges])
     remaining = [(charge, refundable(charge)) for charge in charges]
     total = sum(left for _, left in remaining)
     if total == 0:
