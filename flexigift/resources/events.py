@@ -118,9 +118,15 @@ RELATIONS = (
 )
 
 
+#: Rows read per query when representing many (a query holds at most 65,535 parameters on PostgreSQL).
+REPRESENT_CHUNK = 10_000
+
+
 def _representer(endpoint: Endpoint):
     def represent(ids: Sequence[int]) -> list[tuple[int, dict[str, Any], int | None]]:
-        rows = endpoint.rows_where(endpoint.model.id, list(ids))
+        ids = list(ids)
+        rows = [row for start in range(0, len(ids), REPRESENT_CHUNK)
+                for row in endpoint.rows_where(endpoint.model.id, ids[start:start + REPRESENT_CHUNK])]
         return [(row.id, state_of(endpoint, row), events.issuer_of(endpoint.kind, row)) for row in rows]
     return represent
 
