@@ -64,8 +64,9 @@ def _sound(database_url: str) -> None:
 
 
 def _busy_inserting(database_url: str, before_wal: int) -> bool:
-    """Whether the batch is being written: a PostgreSQL session inserts cards, or SQLite's
-    write-ahead log grew by the pages of an uncommitted transaction."""
+    """Whether the batch is being written: a PostgreSQL session inserts cards (or copies
+    them, or their entries, in: a large batch goes by COPY), or SQLite's write-ahead log
+    grew by the pages of an uncommitted transaction."""
     if database_url.startswith("sqlite:///"):
         wal = pathlib.Path(database_url[len("sqlite:///"):] + "-wal")
         return wal.exists() and wal.stat().st_size > before_wal + 2_000_000
@@ -73,7 +74,9 @@ def _busy_inserting(database_url: str, before_wal: int) -> bool:
     with psycopg.connect(database_url, autocommit=True) as connection:
         return connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state = 'active' AND query ILIKE 'INSERT INTO \"gift_card\"%%'").fetchone()[0] > 0
+            "AND state = 'active' AND (query ILIKE 'INSERT INTO \"gift_card\"%%' "
+            "OR query ILIKE 'COPY \"flexigift_stage_%%' OR query ILIKE 'COPY \"transaction\"%%')"
+        ).fetchone()[0] > 0
 
 
 def _wal_size(database_url: str) -> int:

@@ -305,3 +305,84 @@ def test_wildcards_ignore_case_beyond_ascii(json_client, client, query, expected
     parameter, _, value = query.partition("=")
     url = f"/users?{parameter}={quote(value)}"
     assert listed(client, url, collection="users", key="user_id", queries=3) == expected  # 3: users' card_ids
+
+
+# -- a wildcard at the end is a range of the index on lower(card_id) ---------------
+PREFIXED = ["gap", "gap-1", "GAP-2", "Gap_3", "gap%4", "gaq", "ga", "gb", "gap~", "gap~x", "gap}", "gaP\\5",
+            "éa-1", "Éa-2", "ea-3", "g*p-6", "gxp-7", "zz", "z~", "z~~"]
+PREFIXES = [
+    ("gap*", ["gap", "gap-1", "GAP-2", "Gap_3", "gap%4", "gap~", "gap~x", "gap}", "gaP\\5"]),
+    ("GAP-*", ["gap-1", "GAP-2"]),
+    ("gap_*", ["Gap_3"]),            # _ is a character, not any character
+    ("gap%*", ["gap%4"]),            # so is %
+    ("gap~*", ["gap~", "gap~x"]),    # the last printable ASCII character: the range ends past it
+    ("z~*", ["z~", "z~~"]),
+    ("gap\\*", ["gaP\\5"]),
+    ("gaq*", ["gaq"]),               # nothing after the prefix
+    ("g*p*", ["g*p-6"]),             # * inside is a character
+    ("éa*", ["éa-1", "Éa-2"]),       # beyond ASCII: the scan that folds case as Python does
+    ("ÉA-2*", ["Éa-2"]),
+]
+
+
+@pytest.fixture
+def prefixed(json_client):
+    issuer = json_client.post("/issuers", {"name": "Prefixes"}).json
+    json_client.post(f"/issuers/{issuer['id']}/bulk_create", {"card_ids": PREFIXED, "balance": "1.00"})
+    return json_client
+
+
+@pytest.mark.parametrize("query, expected", PREFIXES, ids=[query for query, _ in PREFIXES])
+def test_prefix_wildcards_match_exactly_what_they_always_did(prefixed, client, query, expected):
+    url = f"/gift_cards?card_id={quote(query)}"
+    assert sorted(listed(client, url)) == sorted(expected)
+    assert sorted(listed(client, f"/gift_cards?card_id:not={quote(query)}")) == sorted(
+        set(PREFIXED) - set(expected))
+
+
+def _plans(app, url, client) -> list[str]:
+    """The plan of each SELECT of gift cards that ``url`` sends (PostgreSQL with sequential
+    scans priced out, so a plan shows whether an index can serve it at all)."""
+    import logging
+
+    class Statements(logging.Handler):
+        seen: list = []
+
+        def emit(self, record):
+            if isinstance(record.msg, tuple) and len(record.msg) == 2:
+                self.seen.append(record.msg)
+
+    logger, handler = logging.getLogger("peewee"), Statements(logging.DEBUG)
+    handler.seen = []
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        client.get(url, headers={"Accept": HAL})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    db = app.extensions["flexigift_db"]
+    postgres = "postgres" in type(db).__name__.lower()
+    plans = []
+    with db.connection_context():
+        if postgres:
+            db.execute_sql("SET enable_seqscan = off")
+        for sql, params in handler.seen:
+            if sql.lstrip().upper().startswith("SELECT") and '"gift_card"' in sql:
+                rows = db.execute_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params)
+                plans.append("\n".join(str(row[-1] if not postgres else row[0]) for row in rows))
+        if postgres:
+            db.execute_sql("RESET enable_seqscan")
+    return plans
+
+
+@pytest.mark.parametrize("query", ["card_id=gap*", "card_id=GAP-*", "card_id=gap%25*", "card_id=z~*"])
+def test_a_prefix_wildcard_reads_the_index_on_lower_card_id(app, prefixed, client, query):
+    issuer = prefixed.get("/issuers?name=Prefixes").json[0]
+    prefixed.post(f"/issuers/{issuer['id']}/generate_codes", {"number_of_codes": 2000, "length": 10})
+    plans = _plans(app, f"/gift_cards?limit=5&{query}", client)
+    assert len(plans) == 2  # the count and the page
+    for plan in plans:
+        assert "gift_card_card_id_lower" in plan, plan
+        assert "SCAN t1" not in plan.replace("SCAN t1 USING", "") and "Seq Scan on gift_card" not in plan, plan

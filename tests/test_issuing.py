@@ -3,13 +3,14 @@ nothing, every card with its issue entry, in bulk statements."""
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 import pytest
 
 from api_helpers import database_snapshot
-from flexigift.models import GiftCard
-from flexigift.services import issuing
+from flexigift.models import Delivery, Event, GiftCard, Transaction, Webhook
+from flexigift.services import bulk as bulk_inserts, issuing
 from flexigift.services.issuing import ALPHABET
 from ledger import ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
 from money_helpers import card, entries_of, field_of, issuer, logref, utc_today
@@ -159,6 +160,42 @@ def test_codes_stay_unique_across_requests_in_a_small_code_space(app, json_clien
         generate(json_client, kohls["id"], number_of_codes=3000, length=3)
     codes = all_card_ids(app)
     assert len(codes) == len(set(codes)) == 9000
+
+
+def test_a_large_batch_writes_every_entry_event_and_delivery_as_a_small_one(app, json_client, kohls):
+    """Past ``COPY_FROM`` rows PostgreSQL takes the rows by COPY: the same cards, issue
+    entries, card.issued events (in card order, representing each card as GET does) and the
+    deliveries each subscription is owed."""
+    other = issuer(json_client, name="Other")
+    db = app.extensions["flexigift_db"]
+    with db.connection_context():
+        every, own, others, users = (Webhook.create(url="https://example.com/hook", secret="s" * 32,
+                                                    event_types=types, issuer_id=issuer_id).id
+                                     for types, issuer_id in (('["*"]', None), ('["card.*"]', kohls["id"]),
+                                                              ('["card.issued"]', other["id"]),
+                                                              ('["user.*"]', None)))
+    count = bulk_inserts.COPY_FROM + 7
+    with count_queries() as counted:
+        codes = generate(json_client, kohls["id"], number_of_codes=count, length=12, prefix="big-",
+                         balance="5.00").json["card_ids"]
+    copied = [sql for sql in counted.statements if sql.startswith("COPY")]
+    assert bool(copied) == db.__class__.__name__.startswith("Pooled" "Postgres"), counted.report()
+    assert counted.count <= 12, counted.report()  # a few statements, none per card
+    with db.connection_context():
+        cards = list(GiftCard.select(GiftCard.id, GiftCard.card_id).order_by(GiftCard.id).tuples())
+        assert [card_id for _, card_id in cards] == codes
+        entries = list(Transaction.select(Transaction.gift_card, Transaction.kind, Transaction.amount,
+                                          Transaction.balance_after).order_by(Transaction.id).tuples())
+        assert entries == [(pk, "issue", 500, 500) for pk, _ in cards]
+        events = list(Event.select().where(Event.type == "card.issued").order_by(Event.id))
+        assert [(e.resource, e.resource_id, e.issuer_id) for e in events] == [
+            ("gift_card", pk, kohls["id"]) for pk, _ in cards]
+        owed = {webhook: [event for event, in Delivery.select(Delivery.event).where(Delivery.webhook == webhook)
+                          .order_by(Delivery.id).tuples()] for webhook in (every, own, others, users)}
+        assert owed == {every: [e.id for e in events], own: [e.id for e in events], others: [], users: []}
+    for event in (events[0], events[len(events) // 2], events[-1]):
+        assert json.loads(event.representation) == json_client.get(f"/gift_cards/{event.resource_id}").json
+    assert json_client.get("/gift_cards?card_id=big-*&limit=1").headers["X-Total-Count"] == str(count)
 
 
 def test_a_generated_code_that_is_already_taken_is_replaced(app, json_client, kohls, monkeypatch):

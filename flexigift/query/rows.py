@@ -5,8 +5,10 @@ selects our endpoints read through (one model, plus models its foreign keys
 point at) a row plan worked out once does the same in a fraction of the time.
 The plan reuses peewee's own choice of converter for each column, and gives
 the same instances: ``__data__`` filled by field name, nothing dirty, a
-joined instance in ``__rel__`` (``None`` where an outer join found no row).
-Any other select keeps peewee's wrapper.
+joined instance in ``__rel__`` (``None`` where an outer join found no row), and
+a selected expression that is no column (``held_subquery().alias("held")``) an
+attribute of the root instance, as peewee sets it. Any other select keeps
+peewee's wrapper.
 """
 from __future__ import annotations
 
@@ -44,8 +46,11 @@ class RowPlan:
     """How each column of one select lands in which instance, worked out once."""
 
     def __init__(self, root: type[peewee.Model], columns: list[tuple[int, str, Converter, type | None]],
-                 joined: list[tuple[type[peewee.Model], str]]):
+                 joined: list[tuple[type[peewee.Model], str]],
+                 attributes: list[tuple[int, str, Converter]] = ()):
         self.root = root
+        # (index of the column in the row, attribute name, converter): expressions set on the root
+        self.attributes = list(attributes)
         # (index of the model in [root, *joined], field name, converter, type it leaves alone)
         self.columns = columns
         self.joined = joined    # (joined model, name of the root's foreign key to it)
@@ -62,8 +67,15 @@ class RowPlan:
         models: list[type[peewee.Model]] = [root]
         joined: list[tuple[type[peewee.Model], str]] = []
         columns: list[tuple[int, str, Converter, type | None]] = []
-        for field, converter in zip(wrapper.fields, wrapper.converters):
-            if field is None or isinstance(field, peewee.FieldAlias):
+        attributes: list[tuple[int, str, Converter]] = []
+        for index, (field, converter) in enumerate(zip(wrapper.fields, wrapper.converters)):
+            if field is None:
+                attribute = _attribute(root, wrapper.select[index], wrapper.columns[index])
+                if attribute is None:
+                    return None
+                attributes.append((index, attribute, converter))
+                continue
+            if isinstance(field, peewee.FieldAlias):
                 return None
             model = field.model
             if model not in models:
@@ -76,7 +88,12 @@ class RowPlan:
                 converter = _fast_datetime(converter)
             native = _native(field)
             columns.append((models.index(model), field.name, converter, native))
-        return cls(root, columns, joined)
+        if attributes:
+            # the row's values of the fields alone, in order, for build()
+            fields_at = [index for index in range(len(wrapper.fields)) if wrapper.fields[index] is not None]
+            if fields_at != list(range(len(fields_at))):
+                return None  # an expression between fields: keep it simple, leave it to peewee
+        return cls(root, columns, joined, attributes)
 
     @classmethod
     def for_model(cls, model: type[peewee.Model]) -> RowPlan:
@@ -100,11 +117,28 @@ class RowPlan:
                 else:
                     data[owner][name] = converter(value)
             instance = _instance(self.root, data[0])
+            for index, name, converter in self.attributes:
+                value = row[index]
+                instance.__dict__[name] = value if converter is None else converter(value)
             for (model, foreign_key), values in zip(self.joined, data[1:]):
                 found = any(value is not None for value in values.values())
                 instance.__rel__[foreign_key] = _instance(model, values) if found else None
             built.append(instance)
         return built
+
+
+def _attribute(root: type[peewee.Model], node: Any, column: str) -> str | None:
+    """The attribute of ``root`` instances peewee sets to a selected expression that is no
+    field (``None`` where the plan does not handle it: a column, a bind-to, a clash)."""
+    if isinstance(node, peewee.BindTo):
+        return None
+    unwrapped = node.unwrap() if isinstance(node, peewee.Node) else node
+    if isinstance(unwrapped, peewee.Column):
+        return None
+    name = peewee.make_identifier(column)
+    if name in root._meta.fields or name.startswith("_") or hasattr(root, name):
+        return None
+    return name
 
 
 def _native(field: peewee.Field) -> type | None:

@@ -118,22 +118,34 @@ RELATIONS = (
 )
 
 
+#: Rows read per query when representing many (a query holds at most 65,535 parameters on PostgreSQL).
+REPRESENT_CHUNK = 10_000
+
+
 def _representer(endpoint: Endpoint):
     def represent(ids: Sequence[int]) -> list[tuple[int, dict[str, Any], int | None]]:
-        rows = endpoint.rows_where(endpoint.model.id, list(ids))
+        ids = list(ids)
+        rows = [row for start in range(0, len(ids), REPRESENT_CHUNK)
+                for row in endpoint.rows_where(endpoint.model.id, ids[start:start + REPRESENT_CHUNK])]
         return [(row.id, state_of(endpoint, row), events.issuer_of(endpoint.kind, row)) for row in rows]
     return represent
 
 
 def _entry_representer(endpoint: Endpoint):
-    """Ledger entries as the ledger writes them (rows, not yet read back): one query for
-    their cards' currency and issuer."""
+    """Ledger entries as the ledger writes them (rows, not yet read back): their cards'
+    currency and issuer as the ledger gave them, or else read in one query."""
     def represent(entries: Sequence[Any]) -> list[tuple[int, dict[str, Any], int | None]]:
         if not isinstance(entries[0], Transaction):
             return _representer(endpoint)(entries)
-        card_ids = {entry.gift_card_id for entry in entries}
-        cards = {card.id: card for card in GiftCard.select(GiftCard.id, GiftCard.currency_code, GiftCard.issuer)
-                 .where(GiftCard.id.in_(sorted(card_ids)))}
+        cards = {}
+        for entry in entries:
+            known = entry.__rel__.get("gift_card")
+            if known is not None and known.currency_code and known.__data__.get("issuer") is not None:
+                cards[entry.gift_card_id] = known
+        missing = {entry.gift_card_id for entry in entries} - cards.keys()
+        if missing:
+            cards.update((card.id, card) for card in GiftCard.select(
+                GiftCard.id, GiftCard.currency_code, GiftCard.issuer).where(GiftCard.id.in_(sorted(missing))))
         represented = []
         for entry in entries:
             card = cards[entry.gift_card_id]

@@ -43,11 +43,11 @@ class MoneyAction(ActionView):
     """A POST that changes a balance, in one database transaction, optionally idempotent."""
 
     def post(self, id: int) -> Response:
-        with amounts_in(self.currency_for(id)):
-            data, links = action_body(self.schema)
-        key = idempotency_key()
         presenter, ledger_entries = current_presenter(), transactions()
         with database.atomic():
+            with amounts_in(self.currency_for(id)):
+                data, links = action_body(self.schema)
+            key = idempotency_key()
             command = self.resolve(id, data, links)
             entry, status, replayed = self._once(id, command, key)
             if isinstance(entry, int):  # a replay: the entry written the first time
@@ -77,7 +77,8 @@ class MoneyAction(ActionView):
         return entry if "gift_card" in entry.__rel__ else entry.id, CREATED, False
 
     def currency_for(self, id: int) -> str | None:
-        """The currency of the amounts in the body (None: the target does not exist; 404 follows)."""
+        """The currency of the amounts in the body (None: the target does not exist; 404 follows).
+        Read in the action's transaction, before the body is."""
         return None
 
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
@@ -104,6 +105,12 @@ class RedeemView(CardAction):
     """``POST /gift_cards/<id>/redeem``: pay for a product with the card."""
 
     name, title, schema = "redeem", "Pay for a product with this card", RedeemSchema()
+    card: GiftCard | None = None
+
+    def currency_for(self, id: int) -> str | None:
+        # The card the redemption debits, read (and locked) once: its currency reads the body.
+        self.card = ledger.card_or_none(id, lock=True)
+        return None if self.card is None else self.card.currency_code
 
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
         product = _product(data.get("product_id"), links)
@@ -115,7 +122,7 @@ class RedeemView(CardAction):
         return ledger.redeem(id, command["product"], command["amount"],
                              order_reference=command.get("order_reference"),
                              allow_partial=command["allow_partial"], idempotency_key=key,
-                             payer=command["payer"])
+                             payer=command["payer"], card=self.card)
 
 
 def _payer(user_id: str | None) -> User | None:

@@ -50,11 +50,16 @@ _CARD_LOCKED = CompiledSelect(lambda hole: GiftCard.select(GiftCard, Issuer).joi
 
 def card_for_update(pk: int, lock: bool = False) -> GiftCard:
     """The card with its issuer, or a 404; ``lock`` takes its row lock (PostgreSQL)."""
-    query = _CARD_LOCKED if lock and is_postgres() else _CARD
-    card = query.first(pk) if 0 < pk <= MAX_ID else None
+    card = card_or_none(pk, lock)
     if card is None:
         raise NotFound(f"There is no gift card with id {pk}.")
     return card
+
+
+def card_or_none(pk: int, lock: bool = False) -> GiftCard | None:
+    """:func:`card_for_update`, with None for a card that does not exist."""
+    query = _CARD_LOCKED if lock and is_postgres() else _CARD
+    return query.first(pk) if 0 < pk <= MAX_ID else None
 
 
 def _refused(card: GiftCard, reason: str, product: Product | None = None) -> Conflict:
@@ -86,12 +91,13 @@ _INSERT_ENTRY = CompiledStatement(lambda slot: Transaction.insert(
 
 
 def _entry(card_pk: int, kind: str, amount: int, balance_after: int, currency_code: str | None = None,
-           **details) -> Transaction:
+           issuer_id: int | None = None, **details) -> Transaction:
     """Append one ledger entry, made by the current actor (``details``: product, user,
     order_reference, idempotency_key, refund_of, hold, order, reason).
 
     The entry comes back as written, never read back: with the card's
-    ``currency_code`` it holds all its representation shows.
+    ``currency_code`` it holds all its representation shows (and with its
+    ``issuer_id`` too, all its event needs: the card is not read again).
     """
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
@@ -101,7 +107,7 @@ def _entry(card_pk: int, kind: str, amount: int, balance_after: int, currency_co
     [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
     entry = Transaction(id=entry_id, **values)
     if currency_code is not None:
-        entry.gift_card = GiftCard(id=card_pk, currency_code=currency_code)
+        entry.gift_card = GiftCard(id=card_pk, currency_code=currency_code, issuer=issuer_id)
     if kind in events.LEDGER_TYPES:
         events.emit(events.LEDGER_TYPES[kind], "transaction", entry)
     return entry
@@ -116,8 +122,12 @@ def record_issue(card_pk: int, balance: int, user_pk: int | None) -> Transaction
 def redeem(card_pk: int, product: Product, amount: int | None = None, *,
            order_reference: str | None = None, allow_partial: bool = False,
            idempotency_key: str | None = None, today: datetime.date | None = None,
-           payer: User | None = None, order: int | None = None) -> Transaction:
+           payer: User | None = None, order: int | None = None,
+           card: GiftCard | None = None) -> Transaction:
     """Debit ``amount`` (default: the product's price) from a card for ``product``.
+
+    ``card``: the card as :func:`card_for_update` read it, locked, in this
+    transaction (so it is not read twice); by default it is read here.
 
     With ``allow_partial``, debit ``min(balance, amount)`` when the balance is
     positive. A single-use card becomes ``redeemed``. 409 naming the reason
@@ -128,7 +138,8 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
     """
     today = today or today_utc()
     wanted = product.price if amount is None else amount
-    card = card_for_update(card_pk, lock=True)
+    if card is None or card.id != card_pk:
+        card = card_for_update(card_pk, lock=True)
     if payer is not None and card.user_id != payer.id:
         raise Conflict(f"Gift card {shown_code(card.card_id)!r} is not linked to user {payer.user_id!r}.",
                        "user_id", logref="not_the_users_card")
@@ -144,7 +155,7 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
     balance_after = _debit(card, product, debit, today, held)
     if balance_after is None:
         raise _why_not(card_pk, product, debit, today)
-    return _entry(card.id, "redeem", -debit, balance_after, card.currency_code, product=product.id,
+    return _entry(card.id, "redeem", -debit, balance_after, card.currency_code, card.issuer_id, product=product.id,
                   user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key, order=order)
 
@@ -293,7 +304,7 @@ def reload(card_pk: int, amount: int, *, order_reference: str | None = None,
         _check_reloadable(card_for_update(card_pk), amount, today)
         raise Conflict("The gift card changed while it was being reloaded; try again.",
                        logref="concurrent_change")
-    return _entry(card.id, "reload", amount, rows[0][0], card.currency_code, user=card.user_id,
+    return _entry(card.id, "reload", amount, rows[0][0], card.currency_code, card.issuer_id, user=card.user_id,
                   order_reference=order_reference, idempotency_key=idempotency_key)
 
 
