@@ -322,7 +322,7 @@ class Custom(Filterable):
 
     def compare(self, op: str, value: Any) -> Expression:
         if op not in ("eq", "not"):
-            raise BadRequest(f"Only equality and :not apply to this property.", op, logref="bad_filter")
+            raise BadRequest("Only equality and :not apply to this property.", op, logref="bad_filter")
         return self.build(op, value)
 
     def one_of(self, values: list[Any]) -> Expression:

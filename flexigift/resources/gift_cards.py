@@ -20,11 +20,10 @@ from ..money import format_cents, to_number
 from ..schemas import GiftCardSchema
 from ..auth.principal import current_principal
 from ..services.actors import shown_code
-from ..services.ledger import record_issue
 from ..services.payments import held_subquery
 from ..services.cards import ACTIVE, EXPIRED, as_date, change_card, status_of
 from ..currencies import ISO_4217
-from ..services.issuers import DEFAULT_CURRENCY, expiry_from, issuer_named
+from ..services.issuers import DEFAULT_CURRENCY, issuer_named
 from ..services.issuing import KEEP, CardTerms, issue_card
 from ..services.linking import ensure_linkable, user_by_user_id
 from ..query import fields as q

@@ -38,7 +38,6 @@ from .inputs import action_body, idempotency_key, idempotency_ttl
 from .money import _check_possession, _payer, _product
 from .present import iso
 from .presenter import current_presenter
-from .transactions import transactions
 from .views import add_routes, collection_page, endpoint_named
 
 CAPTURE_FIELDS = action_fields(CaptureSchema())
