@@ -19,7 +19,6 @@ when they do not.
 """
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 import tempfile
@@ -30,7 +29,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from _harness import machine_summary, python_load, stop_all  # noqa: E402
-from redemptions import prepare, serve  # noqa: E402
+from redemptions import parse_arguments, prepare, serve  # noqa: E402
 
 
 def phase(port: int, make, connections: int, seconds: float, max_requests: int = 10**9):
@@ -40,14 +39,7 @@ def phase(port: int, make, connections: int, seconds: float, max_requests: int =
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--cards", type=int, default=100)
-    arguments = parser.parse_args()
-
+    arguments = parse_arguments(__doc__.splitlines()[0])
     print(machine_summary())
     cards = prepare(arguments.database_url, arguments.cards)
 

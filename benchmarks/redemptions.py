@@ -25,7 +25,6 @@ import argparse
 import os
 import pathlib
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,7 +65,7 @@ def prepare(url: str, cards: int) -> list[int]:
     client.post_json("/products", {"product_id": "tee", "name": "Tee", "price": PRICE, "eligible_issuer": "Gap"})
     client.post_json(f"/issuers/{issuer}/bulk_create",
                      {"card_ids": [f"bench-{n:05d}" for n in range(cards)], "balance": BALANCE})
-    ids = [card["id"] for card in client.get(f"/gift_cards?limit=300&card_id=bench-*").json]
+    ids = [card["id"] for card in client.get("/gift_cards?limit=300&card_id=bench-*").json]
     while len(ids) < cards:
         ids += [card["id"] for card in client.get(f"/gift_cards?limit=300&offset={len(ids)}").json]
     app.extensions["flexigift_db"].close_all()
@@ -104,15 +103,19 @@ def verify(url: str, cards: list[int], successes: Counter) -> list[str]:
     return problems
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments(description: str) -> argparse.Namespace:
+    """The options of a PostgreSQL load run (this one and ``holds.py``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--cards", type=int, default=100)
-    arguments = parser.parse_args()
+    return parser.parse_args()
 
+
+def main() -> int:
+    arguments = parse_arguments(__doc__.splitlines()[0])
     print(machine_summary())
     cards = prepare(arguments.database_url, arguments.cards)
     successes: Counter = Counter()
