@@ -12,6 +12,8 @@ import decimal
 import re
 from typing import Iterator
 
+from .currencies import decimals_of
+
 #: The largest amount we accept: far beyond any gift card, far inside a BIGINT.
 MAX_CENTS = 10**15
 _AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
@@ -59,8 +61,6 @@ def to_decimal(cents: int) -> decimal.Decimal:
 def to_number(cents: int, currency_code: str | None = None) -> decimal.Decimal:
     """Minor units as the tutorials show a balance: whole amounts without decimals
     (in ``currency_code``'s minor units; cents when it is not given)."""
-    from .currencies import decimals_of
-
     unit = 10 ** decimals_of(currency_code)
     if cents % unit == 0:
         return decimal.Decimal(cents // unit)
@@ -95,8 +95,6 @@ def parse_minor(value: object, currency_code: str | None) -> int:
     """``value`` (int, Decimal or numeric string) as integer minor units of ``currency_code``:
     ``"1.250"`` BHD → ``1250``, ``1000`` JPY → ``1000``. More decimals than the currency
     has is an :class:`InvalidAmount` naming the currency."""
-    from .currencies import decimals_of
-
     places = decimals_of(currency_code)
     if isinstance(value, bool):
         raise InvalidAmount("must be an amount of money, not a boolean")
@@ -121,8 +119,6 @@ def parse_minor(value: object, currency_code: str | None) -> int:
 
 def minor_to_decimal(minor: int, currency_code: str | None) -> decimal.Decimal:
     """Minor units as a decimal with the currency's places: ``1250`` BHD → ``1.250``."""
-    from .currencies import decimals_of
-
     return decimal.Decimal(minor).scaleb(-decimals_of(currency_code))
 
 

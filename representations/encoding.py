@@ -42,22 +42,31 @@ def json_value(value: Any) -> Any:
 
 
 def json_properties(properties: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a property mapping with every value made encodable."""
-    plain = _PLAIN
-    return {key: value if value.__class__ in plain else json_value(value)
-            for key, value in properties.items()}
+    """A copy of a property mapping to encode with :func:`dumps` (which writes decimals
+    exactly wherever they are): a renderer adds its own keys to the copy."""
+    return dict(properties)
 
 
 def _default(value: Any) -> Any:
+    """What orjson asks of a value it does not write itself: a decimal (money, and a
+    fraction in metadata) as its exact text, a set as a list, anything else as text."""
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot encode {value!r} as JSON")
+        return orjson.Fragment(format(value, "f"))
+    if isinstance(value, (set, frozenset)):
+        return list(value)
     return str(value)
 
 
 def dumps(document: Any, pretty: bool = False) -> bytes:
-    """Encode ``document`` (already passed through :func:`json_value`) as UTF-8 JSON."""
+    """Encode ``document`` as UTF-8 JSON; decimals, wherever they are, as exact numbers."""
     options = _OPTIONS | (orjson.OPT_INDENT_2 if pretty else 0)
     try:
         return orjson.dumps(document, default=_default, option=options)
-    except TypeError:
+    except TypeError as error:
+        if isinstance(error.__cause__, ValueError):
+            raise error.__cause__ from None  # a decimal JSON has no number for
         # orjson refuses integers beyond 64 bits (metadata may hold any JSON number):
         # such a document is encoded again with those written from their digits.
         return orjson.dumps(_big_integers_as_text(document), default=_default, option=options)

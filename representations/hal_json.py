@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .encoding import dumps, json_properties
+from .encoding import dumps
 from .model import Link, PageContext, Resource
 from .renderer import Renderer
 
@@ -18,6 +18,10 @@ def link_object(link: Link) -> dict[str, Any]:
     return document
 
 
+def _link_or_links(value: Link | list[Link]) -> dict[str, Any] | list[dict[str, Any]]:
+    return [link_object(link) for link in value] if isinstance(value, list) else link_object(value)
+
+
 class HalJsonRenderer(Renderer):
     """Renders a resource as a HAL+JSON document."""
 
@@ -28,19 +32,18 @@ class HalJsonRenderer(Renderer):
 
     def document(self, resource: Resource) -> dict[str, Any]:
         """The HAL object of ``resource`` and, recursively, of what it embeds."""
-        links: dict[str, Any] = {}
+        # The common link (plain, titled) is written inline: a page has hundreds of them.
+        links: dict[str, Any] = {
+            rel: {"href": value.href, "title": value.title}
+            if value.__class__ is Link and value.title is not None and not value.templated
+            else _link_or_links(value)
+            for rel, value in resource.links.items()
+        }
         if resource.curies:
-            links["curies"] = [
-                {"name": curie.name, "href": curie.href, "templated": True}
-                for curie in resource.curies
-            ]
-        for rel, value in resource.links.items():
-            if isinstance(value, list):
-                links[rel] = [link_object(link) for link in value]
-            else:
-                links[rel] = link_object(value)
+            links = {"curies": [{"name": curie.name, "href": curie.href, "templated": True}
+                                for curie in resource.curies], **links}
         document: dict[str, Any] = {"_links": links} if links else {}
-        document.update(json_properties(resource.properties))
+        document.update(resource.properties)  # dumps writes decimals exactly
         if resource.embedded:
             document["_embedded"] = {
                 rel: (

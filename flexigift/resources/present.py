@@ -12,6 +12,8 @@ UTC = datetime.timezone.utc
 
 def iso(moment: datetime.datetime | None) -> str | None:
     """A stored (naive UTC) time as ISO 8601 with its offset, to the second."""
+    if moment.__class__ is datetime.datetime and moment.tzinfo is None:  # as stored: the usual case
+        return f"{moment.isoformat(timespec='seconds')}+00:00"
     if moment is None:
         return None
     if isinstance(moment, str):  # SQLite hands back text it could not parse

@@ -29,10 +29,12 @@ def as_date(value: datetime.date | str) -> datetime.date:
 
 def status_of(card: GiftCard, today: datetime.date | None = None) -> str:
     """The stored status, or ``expired`` for an active card past its expiry day."""
-    today = today or today_utc()
-    if card.status == ACTIVE and card.expiry_date is not None and as_date(card.expiry_date) < today:
-        return EXPIRED
-    return card.status
+    status = card.status
+    if status == ACTIVE:
+        expiry = card.expiry_date
+        if expiry is not None and as_date(expiry) < (today or today_utc()):
+            return EXPIRED
+    return status
 
 
 def unexpired(today: datetime.date) -> peewee.Expression:
