@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 from representations.encoding import dumps, json_value
 
 from ..models import Delivery, Event, GiftCard, Hold, Transaction, Webhook, utcnow
+from ..query.compiled import CompiledStatement
 from ..services.actors import current_actor
 from ..services.bulk import insert_rows
 from .types import matches
@@ -57,10 +58,15 @@ def record_events(type: str, events: Iterable[tuple[str, int, dict[str, Any], in
     return ids
 
 
+#: Every subscription and the event types it wants (read with each event: never cached, so a
+#: subscription made by another process is owed the very next event).
+_SUBSCRIPTIONS = CompiledStatement(lambda slot: Webhook.select(Webhook.id, Webhook.issuer_id, Webhook.event_types))
+
+
 def _owe_deliveries(type: str, events: list[tuple[int, int | None]], now) -> None:
     """A pending delivery of each event to every subscription that wants it and may see it."""
     subscriptions = [(pk, issuer_id) for pk, issuer_id, patterns in
-                     Webhook.select(Webhook.id, Webhook.issuer_id, Webhook.event_types).tuples()
+                     _SUBSCRIPTIONS.execute().fetchall()
                      if any(matches(pattern, type) for pattern in json.loads(patterns))]
     if not subscriptions:
         return
