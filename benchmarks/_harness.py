@@ -254,7 +254,7 @@ def socket_load(port: int, next_request: Callable[[random.Random, int, int], Req
                            if body is not None else "") + "\r\n")
                 try:
                     writer.write(head.encode() + payload)
-                    status = await _read_response(reader)
+                    status, closing = await _read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     counts[1] += 1
                     writer.close()
@@ -262,6 +262,9 @@ def socket_load(port: int, next_request: Callable[[random.Random, int, int], Req
                     continue
                 statuses[status] += 1
                 counts[0] += 1
+                if closing:  # the server ends the connection (gunicorn's sync workers do)
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(HOST, port)
         finally:
             writer.close()
 
@@ -277,12 +280,12 @@ def socket_load(port: int, next_request: Callable[[random.Random, int, int], Req
     return LoadResult(answered, time.perf_counter() - started, statuses, errors)
 
 
-async def _read_response(reader) -> int:
-    """Read one HTTP/1.1 response off ``reader``; its status."""
+async def _read_response(reader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response off ``reader``; its status, and whether the server closes."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
-    length, chunked = 0, False
+    length, chunked, closing = 0, False, False
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -290,6 +293,8 @@ async def _read_response(reader) -> int:
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            closing = True
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
@@ -298,7 +303,7 @@ async def _read_response(reader) -> int:
                 break
     elif length:
         await reader.readexactly(length)
-    return status
+    return status, closing
 
 
 # -- where the CPU goes --------------------------------------------------------------
