@@ -230,6 +230,121 @@ def python_load(port: int, next_request: Callable[[random.Random, int, int], Req
     return LoadResult(total, elapsed, statuses, errors)
 
 
+# -- a lean load client: asyncio over raw sockets ----------------------------------
+def socket_load(port: int, next_request: Callable[[random.Random, int, int], Request], *,
+                connections: int, max_seconds: float, seed: int = 1) -> LoadResult:
+    """:func:`python_load` for a server that must not share its cores with a heavy client:
+    one thread, ``connections`` keep-alive connections multiplexed by asyncio, each
+    request written as bytes and its response read by ``Content-Length`` (or chunks).
+    One request at a time per connection (no pipelining), as a real client sends them.
+    Stops after ``max_seconds``."""
+    import asyncio
+
+    async def connection(index: int, deadline: float, statuses: Counter, counts: list[int]) -> None:
+        rng = random.Random(seed * 1000 + index)
+        reader, writer = await asyncio.open_connection(HOST, port)
+        sequence = 0
+        try:
+            while time.monotonic() < deadline:
+                method, path, body = next_request(rng, index, sequence)
+                sequence += 1
+                payload = b"" if body is None else json.dumps(body).encode()
+                head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: {HAL}\r\n"
+                        + (f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+                           if body is not None else "") + "\r\n")
+                try:
+                    writer.write(head.encode() + payload)
+                    status, closing = await _read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    counts[1] += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(HOST, port)
+                    continue
+                statuses[status] += 1
+                counts[0] += 1
+                if closing:  # the server ends the connection (gunicorn's sync workers do)
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(HOST, port)
+        finally:
+            writer.close()
+
+    async def run() -> tuple[Counter, list[int]]:
+        statuses: Counter = Counter()
+        counts = [0, 0]  # requests answered, connection errors
+        deadline = time.monotonic() + max_seconds
+        await asyncio.gather(*(connection(index, deadline, statuses, counts) for index in range(connections)))
+        return statuses, counts
+
+    started = time.perf_counter()
+    statuses, (answered, errors) = asyncio.run(run())
+    return LoadResult(answered, time.perf_counter() - started, statuses, errors)
+
+
+async def _read_response(reader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response off ``reader``; its status, and whether the server closes."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length, chunked, closing = 0, False, False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            closing = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status, closing
+
+
+# -- where the CPU goes --------------------------------------------------------------
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds each of ``pids`` has used (its threads included); gone ones left out."""
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return seconds
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process descending from it."""
+    children: dict[int, list[int]] = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two :func:`cpu_seconds` readings (a process new since counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def machine_summary() -> str:
     """CPUs, Python, and the load average, with a warning when other work is running."""
     cpus = os.cpu_count() or 1

@@ -29,7 +29,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from _harness import machine_summary, python_load, stop_all  # noqa: E402
-from redemptions import parse_arguments, prepare, serve  # noqa: E402
+from redemptions import argument_parser, prepare, serve  # noqa: E402
 
 
 def phase(port: int, make, connections: int, seconds: float, max_requests: int = 10**9):
@@ -39,7 +39,7 @@ def phase(port: int, make, connections: int, seconds: float, max_requests: int =
 
 
 def main() -> int:
-    arguments = parse_arguments(__doc__.splitlines()[0])
+    arguments = argument_parser(__doc__.splitlines()[0]).parse_args()
     print(machine_summary())
     cards = prepare(arguments.database_url, arguments.cards)
 

@@ -7,7 +7,7 @@ import pytest
 from api_helpers import api, items_of  # noqa: F401 (fixture)
 from flexigift import events
 from flexigift.models import Delivery, Event
-from flexigift.services import ledger
+from flexigift.services import redemptions
 from flexigift.services.ledger import Product
 from ledger import ledger_holds_after_each_test  # noqa: F401 (autouse fixture)
 from money_helpers import card, issuer, kohls_world, product, redeem, user
@@ -90,7 +90,7 @@ def test_a_rolled_back_change_leaves_no_event(app, json_client):
         count = Event.select().count()
         with pytest.raises(RuntimeError):
             with db.atomic():
-                ledger.redeem(created["id"], Product.get_by_id(bed["id"]))
+                redemptions.redeem(created["id"], Product.get_by_id(bed["id"]))
                 assert Event.select().count() == count + 1
                 raise RuntimeError("the change fails after its event was written")
         assert Event.select().count() == count

@@ -68,6 +68,29 @@ def test_redeem_and_payment_options_use_the_available_balance(json_client):
     assert options["_embedded"]["fg:unusable_cards"][0]["reasons"] == ["empty"]
 
 
+def test_a_redemption_beyond_what_holds_leave_says_what_is_held_and_writes_nothing(app, json_client):
+    created, bed = kohls_world(json_client)  # 100.00 on the card, the bed costs 50.00
+    authorize(json_client, created["id"], amount="60.00")
+    before = database_snapshot(app)
+    response = redeem(json_client, created["id"], status=409)
+    assert logref(response) == "insufficient_balance" and field_of(response) == "amount"
+    assert "holds 40.00 USD (60.00 of its 100.00 is held), less than 50.00" in response.json["errors"][0]["message"]
+    assert database_snapshot(app) == before
+    authorize(json_client, created["id"], amount="40.00")
+    response = redeem(json_client, created["id"], status=409)
+    assert logref(response) == "insufficient_balance" and "has no balance left" in response.json["errors"][0]["message"]
+    assert database_snapshot(app) != before  # the second hold only
+    assert balance_of(json_client, created["id"]) == 100 and available_of(json_client, created["id"]) == 0
+
+
+def test_a_lapsed_hold_leaves_its_amount_to_redemptions(app, json_client):
+    created, bed = kohls_world(json_client)
+    hold = authorize(json_client, created["id"], amount="80.00").json
+    redeem(json_client, created["id"], status=409)
+    lapse(app, hold["id"])
+    assert redeem(json_client, created["id"]).json["balance_after"] == 50
+
+
 def test_capture_part_debits_it_links_the_hold_and_releases_the_rest(json_client):
     created, bed = kohls_world(json_client)
     hold = authorize(json_client, created["id"], product_id="kohls-dogbed-001", order_reference="o-2").json

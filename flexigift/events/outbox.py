@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable, Sequence
 
+import peewee
+
 from representations.encoding import dumps, json_value
 
+from ..db import is_postgres
 from ..models import Delivery, Event, GiftCard, Hold, Transaction, Webhook, utcnow
+from ..query.compiled import CompiledStatement
 from ..services.actors import current_actor
 from ..services.bulk import insert_rows
 from .types import matches
@@ -52,15 +56,41 @@ def record_events(type: str, events: Iterable[tuple[str, int, dict[str, Any], in
             for kind, pk, representation, issuer_id in events]
     if not rows:
         return []
-    ids = [pk for pk, in insert_rows(Event, _EVENT_FIELDS, rows, returning=(Event.id,))]
-    _owe_deliveries(type, list(zip(ids, (row[3] for row in rows))), now)
+    if len(rows) == 1 and is_postgres():  # the event and the subscriptions in one round trip
+        written = _EVENT_AND_SUBSCRIPTIONS.execute(**dict(zip(_EVENT_SLOTS, rows[0]))).fetchall()
+        ids = [written[0][0]]
+        subscriptions = [webhook for _, *webhook in written if webhook[0] is not None]
+    else:
+        ids = [pk for pk, in insert_rows(Event, _EVENT_FIELDS, rows, returning=(Event.id,))]
+        subscriptions = _SUBSCRIPTIONS.execute().fetchall()
+    _owe_deliveries(type, list(zip(ids, (row[3] for row in rows))), now, subscriptions)
     return ids
 
 
-def _owe_deliveries(type: str, events: list[tuple[int, int | None]], now) -> None:
-    """A pending delivery of each event to every subscription that wants it and may see it."""
-    subscriptions = [(pk, issuer_id) for pk, issuer_id, patterns in
-                     Webhook.select(Webhook.id, Webhook.issuer_id, Webhook.event_types).tuples()
+#: Every subscription and the event types it wants (read with each event: never cached, so a
+#: subscription made by another process is owed the very next event).
+_SUBSCRIPTIONS = CompiledStatement(lambda slot: Webhook.select(Webhook.id, Webhook.issuer_id, Webhook.event_types))
+_EVENT_SLOTS = [field.name for field in _EVENT_FIELDS]
+
+
+def _event_and_subscriptions(slot) -> peewee.Query:
+    """PostgreSQL: insert one event and read every subscription, in one statement: its id
+    beside each subscription (one row with no subscription when there is none)."""
+    new_event = (Event.insert({field: slot(field.name) for field in _EVENT_FIELDS})
+                 .returning(Event.id).cte("new_event", columns=("id",)))
+    return (peewee.Select(from_list=[new_event],
+                          columns=[new_event.c.id, Webhook.id, Webhook.issuer_id, Webhook.event_types])
+            .join(Webhook, peewee.JOIN.LEFT_OUTER, on=peewee.SQL("TRUE")).with_cte(new_event))
+
+
+_EVENT_AND_SUBSCRIPTIONS = CompiledStatement(_event_and_subscriptions)
+
+
+def _owe_deliveries(type: str, events: list[tuple[int, int | None]], now,
+                    webhooks: list[tuple[int, int | None, str]]) -> None:
+    """A pending delivery of each event to every subscription (of ``webhooks``: id, issuer
+    id, event types) that wants it and may see it."""
+    subscriptions = [(pk, issuer_id) for pk, issuer_id, patterns in webhooks
                      if any(matches(pattern, type) for pattern in json.loads(patterns))]
     if not subscriptions:
         return

@@ -27,7 +27,7 @@ from ..models import GiftCard, Issuer, Product, Transaction, User
 from ..money import amounts_in
 from ..query.compiled import CompiledSelect
 from ..registry import Relation, registry_of
-from ..services import idempotency, ledger
+from ..services import idempotency, ledger, redemptions
 from ..services.actors import shown_code
 from .actions import ActionView, register_action
 from .endpoint import MAX_ID
@@ -119,7 +119,7 @@ class RedeemView(CardAction):
         return {**data, "product_id": product.product_id, "product": product, "payer": payer}
 
     def perform(self, id: int, command: dict[str, Any], key: str | None) -> Transaction:
-        return ledger.redeem(id, command["product"], command["amount"],
+        return redemptions.redeem(id, command["product"], command["amount"],
                              order_reference=command.get("order_reference"),
                              allow_partial=command["allow_partial"], idempotency_key=key,
                              payer=command["payer"], card=self.card)

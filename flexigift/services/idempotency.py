@@ -28,6 +28,7 @@ import peewee
 from ..db import database, is_postgres
 from ..errors import ServiceUnavailable, ValidationFailed
 from ..models import IdempotencyRecord, utcnow
+from ..query.compiled import CompiledStatement
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -58,8 +59,7 @@ def claim(key: str, print_: str, ttl: int = DEFAULT_TTL) -> IdempotencyRecord | 
     """
     now = utcnow()
     for _ in range(3):  # an expired record replaced, or pruned meanwhile: try again
-        inserted = (IdempotencyRecord.insert(key=key, fingerprint=print_, date_created=now)
-                    .on_conflict_ignore().as_rowcount().execute())
+        inserted = _CLAIM.execute(key=key, fingerprint=print_, now=now).rowcount
         if inserted:
             prune_some(ttl, now)
             return None
@@ -82,22 +82,30 @@ def claim(key: str, print_: str, ttl: int = DEFAULT_TTL) -> IdempotencyRecord | 
                              "a few seconds.", HEADER, headers={"Retry-After": "2"}, logref="idempotency_busy")
 
 
-def _expired(ttl: int, now: datetime.datetime | None, limit: int, skip_locked: bool) -> peewee.Select:
-    """The ids of at most ``limit`` expired records, oldest first."""
+# Every keyed request runs these: their SQL is written once per database.
+_CLAIM = CompiledStatement(lambda slot: IdempotencyRecord.insert(
+    key=slot("key"), fingerprint=slot("fingerprint"), date_created=slot("now")).on_conflict_ignore())
+
+
+def _expired(slot) -> peewee.Select:
+    """The ids of at most ``slot("limit")`` records made before ``slot("cutoff")``, oldest first."""
     oldest = (IdempotencyRecord.select(IdempotencyRecord.id)
-              .where(IdempotencyRecord.date_created < cutoff(ttl, now))
-              .order_by(IdempotencyRecord.date_created).limit(limit))
-    if skip_locked and is_postgres(database.obj):
+              .where(IdempotencyRecord.date_created < slot("cutoff"))
+              .order_by(IdempotencyRecord.date_created).limit(slot("limit")))
+    if is_postgres(database.obj):
         # Rows another writer is pruning are left to it, rather than waited for.
         oldest = oldest.for_update(skip_locked=True)
     return oldest
 
 
+_PRUNE = CompiledStatement(lambda slot: IdempotencyRecord.delete().where(IdempotencyRecord.id.in_(_expired(slot))))
+_COMPLETE = CompiledStatement(lambda slot: IdempotencyRecord.update(
+    status=slot("status"), transaction=slot("entry")).where(IdempotencyRecord.key == slot("key")))
+
+
 def prune_some(ttl: int, now: datetime.datetime | None = None, limit: int = PRUNE_PER_CLAIM) -> int:
     """Delete at most ``limit`` expired records (in the caller's transaction); how many went."""
-    return (IdempotencyRecord.delete()
-            .where(IdempotencyRecord.id.in_(_expired(ttl, now, limit, skip_locked=True)))
-            .execute())
+    return _PRUNE.execute(cutoff=cutoff(ttl, now), limit=limit).rowcount
 
 
 def prune(ttl: int, now: datetime.datetime | None = None, batch: int = PRUNE_BATCH) -> int:
@@ -117,5 +125,4 @@ def prune(ttl: int, now: datetime.datetime | None = None, batch: int = PRUNE_BAT
 
 def complete(key: str, status: int, entry_id: int) -> None:
     """Record the outcome (status and ledger entry) of the request that claimed ``key``."""
-    (IdempotencyRecord.update(status=status, transaction=entry_id)
-     .where(IdempotencyRecord.key == key).execute())
+    _COMPLETE.execute(status=status, entry=entry_id, key=key)

@@ -10,6 +10,9 @@ written. Concurrent requests cannot overdraw a card: the row lock the UPDATE
 takes serialises them, and each re-evaluates the condition on the committed
 balance (SQLite serialises whole write transactions with ``BEGIN IMMEDIATE``).
 
+A redemption lives in :mod:`.redemptions`, which writes its entry with
+:func:`entry_values` and :func:`written_entry`.
+
 Invariant, for every card: ``balance == initial_balance + sum(amounts of the
 entries after its issue entry)`` and ``balance >= 0``.
 """
@@ -22,12 +25,12 @@ import peewee
 from .. import events
 from ..db import is_postgres
 from ..errors import Conflict, NotFound
-from ..models import GiftCard, Issuer, Product, Transaction, User, utcnow
+from ..models import GiftCard, Issuer, Product, Transaction, utcnow
 from ..money import MAX_CENTS, format_cents
 from ..query.compiled import CompiledSelect, CompiledStatement
 from .actors import current_actor, shown_code
 from .cards import ACTIVE, REDEEMED, status_of, today_utc, usable
-from .payments import held_on, refusals
+from .payments import held_on
 
 #: The largest id a row can have (PostgreSQL's ``serial``).
 MAX_ID = 2**31 - 1
@@ -99,17 +102,29 @@ def _entry(card_pk: int, kind: str, amount: int, balance_after: int, currency_co
     ``currency_code`` it holds all its representation shows (and with its
     ``issuer_id`` too, all its event needs: the card is not read again).
     """
+    values = entry_values(card_pk, kind, amount, balance_after, **details)
+    [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
+    return written_entry(entry_id, values, currency_code, issuer_id)
+
+
+def entry_values(card_pk: int, kind: str, amount: int, balance_after: int | None, **details) -> dict:
+    """The columns of a new ledger entry made by the current actor (see :func:`_entry`)."""
     actor = current_actor()
     values = {name: details.get(name) for name in _ENTRY_DETAILS}
     values.update(gift_card=card_pk, kind=kind, amount=amount, balance_after=balance_after,
                   date_created=utcnow(), actor_name=actor.name, actor_role=actor.role,
                   token_id=actor.token_id)
-    [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
+    return values
+
+
+def written_entry(entry_id: int, values: dict, currency_code: str | None = None,
+                  issuer_id: int | None = None) -> Transaction:
+    """The entry just inserted (``values``, as :func:`entry_values` made them), its event written."""
     entry = Transaction(id=entry_id, **values)
     if currency_code is not None:
-        entry.gift_card = GiftCard(id=card_pk, currency_code=currency_code, issuer=issuer_id)
-    if kind in events.LEDGER_TYPES:
-        events.emit(events.LEDGER_TYPES[kind], "transaction", entry)
+        entry.gift_card = GiftCard(id=values["gift_card"], currency_code=currency_code, issuer=issuer_id)
+    if values["kind"] in events.LEDGER_TYPES:
+        events.emit(events.LEDGER_TYPES[values["kind"]], "transaction", entry)
     return entry
 
 
@@ -118,57 +133,7 @@ def record_issue(card_pk: int, balance: int, user_pk: int | None) -> Transaction
     return _entry(card_pk, "issue", balance, balance, user=user_pk)
 
 
-# -- redeem ----------------------------------------------------------------
-def redeem(card_pk: int, product: Product, amount: int | None = None, *,
-           order_reference: str | None = None, allow_partial: bool = False,
-           idempotency_key: str | None = None, today: datetime.date | None = None,
-           payer: User | None = None, order: int | None = None,
-           card: GiftCard | None = None) -> Transaction:
-    """Debit ``amount`` (default: the product's price) from a card for ``product``.
-
-    ``card``: the card as :func:`card_for_update` read it, locked, in this
-    transaction (so it is not read twice); by default it is read here.
-
-    With ``allow_partial``, debit ``min(balance, amount)`` when the balance is
-    positive. A single-use card becomes ``redeemed``. 409 naming the reason
-    when the card cannot pay, or cannot pay that much, or (with ``payer``) is
-    not linked to the user paying. Only the available balance can pay (the balance
-    less the card's active holds): the card's row lock, taken first, keeps new holds
-    out until this commits.
-    """
-    today = today or today_utc()
-    wanted = product.price if amount is None else amount
-    if card is None or card.id != card_pk:
-        card = card_for_update(card_pk, lock=True)
-    if payer is not None and card.user_id != payer.id:
-        raise Conflict(f"Gift card {shown_code(card.card_id)!r} is not linked to user {payer.user_id!r}.",
-                       "user_id", logref="not_the_users_card")
-    held = held_on(card.id)
-    reasons = refusals(card, product, today, held)
-    if reasons:
-        raise _refused(card, reasons[0], product)
-    available = card.balance - held
-    debit = min(available, wanted) if allow_partial else wanted
-    if available < debit:
-        raise _insufficient(card, debit, held)
-    _hold_user(card.user_id)
-    balance_after = _debit(card, product, debit, today, held)
-    if balance_after is None:
-        raise _why_not(card_pk, product, debit, today)
-    return _entry(card.id, "redeem", -debit, balance_after, card.currency_code, card.issuer_id, product=product.id,
-                  user=card.user_id,
-                  order_reference=order_reference, idempotency_key=idempotency_key, order=order)
-
-
-def _hold_user(user_pk: int | None) -> None:
-    """Lock the user the ledger entry will name before the card's row (PostgreSQL): every
-    writer takes its locks in one order, user before card before ledger, as a PATCH of a
-    user linking cards does; the entry's foreign key would otherwise take the user's lock
-    after the card's, and deadlock with it."""
-    if user_pk is not None and is_postgres():
-        User.select(User.id).where(User.id == user_pk).for_update("FOR KEY SHARE").execute()
-
-
+# -- debits -----------------------------------------------------------------
 _DEBIT = CompiledStatement(lambda slot: (
     GiftCard.update(balance=GiftCard.balance - slot("amount"),
                     status=peewee.Case(None, [(GiftCard.single_use == True, REDEEMED)],  # noqa: E712
@@ -180,31 +145,13 @@ _DEBIT = CompiledStatement(lambda slot: (
 
 
 def _debit(card: GiftCard, product: Product, amount: int, today: datetime.date, held: int = 0) -> int | None:
-    """The one conditional UPDATE of a redemption: the new balance, or None if refused
-    (``held``: what the card's active holds reserve, which the debit must leave)."""
+    """The one conditional UPDATE of an order's charge: the new balance, or None if refused
+    (``held``: what the card's active holds reserve, which the debit must leave). A
+    redemption has its own, which sums the holds itself (:mod:`.redemptions`)."""
     rows = _DEBIT.execute(amount=amount, needed=amount + held, now=utcnow(), card=card.id, today=today,
                           issuer=product.issuer_id,
                           currency=product.issuer.currency_code).fetchall()
     return rows[0][0] if rows else None
-
-
-def _insufficient(card: GiftCard, amount: int, held: int = 0) -> Conflict:
-    holds = f" ({_in(card, held)} of its {_in(card, card.balance)} is held)" if held else ""
-    return Conflict(
-        f"Gift card {shown_code(card.card_id)!r} holds {_in(card, card.balance - held)} {card.currency_code}"
-        f"{holds}, less than {_in(card, amount)}; nothing was debited (send allow_partial to debit "
-        "what it holds).", "amount", logref="insufficient_balance",
-    )
-
-
-def _why_not(card_pk: int, product: Product, amount: int, today: datetime.date) -> Conflict:
-    """Why a conditional UPDATE matched no row: the card changed since it was read."""
-    card = card_for_update(card_pk)
-    held = held_on(card.id)
-    reasons = refusals(card, product, today, held)
-    if reasons:
-        return _refused(card, reasons[0], product)
-    return _insufficient(card, amount, held)
 
 
 # -- refund ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from ..models import GiftCard, Hold, Issuer, Product, utcnow
+from ..query.compiled import CompiledStatement
 from .cards import DISABLED, EXPIRED, REDEEMED, status_of, today_utc
 from .restrictions import admits
 
@@ -26,10 +27,15 @@ def reserving(now: datetime.datetime | None = None) -> peewee.Expression:
     return (Hold.status == "active") & (Hold.deadline > (now or utcnow()))
 
 
+_HELD_ON = CompiledStatement(lambda slot: Hold.select(peewee.fn.COALESCE(peewee.fn.SUM(Hold.amount), 0))
+                             .where((Hold.gift_card == slot("card")) & (Hold.status == "active")
+                                    & (Hold.deadline > slot("now"))))
+
+
 def held_on(card_pk: int, now: datetime.datetime | None = None) -> int:
-    """What the card's active holds reserve now."""
-    return int(Hold.select(peewee.fn.COALESCE(peewee.fn.SUM(Hold.amount), 0))
-               .where((Hold.gift_card == card_pk) & reserving(now)).scalar())
+    """What the card's active holds reserve now (its SQL written once: every payment reads it)."""
+    [(held,)] = _HELD_ON.execute(card=card_pk, now=now or utcnow()).fetchall()
+    return int(held)
 
 
 def held_on_cards(card_pks: list[int], now: datetime.datetime | None = None) -> dict[int, int]:

@@ -1,0 +1,160 @@
+"""A redemption: a card pays for a product, in as few round trips as the database allows.
+
+The card is read and locked first (by the caller, in the action's transaction,
+or here). Then one conditional ``UPDATE`` debits it: its condition re-checks in
+the database everything the debit needs, the available balance included (the
+balance less what the card's active holds reserve, summed inside the UPDATE,
+after the row lock was taken, so no hold committed meanwhile is missed and
+none can be placed until this commits). On PostgreSQL the ledger entry is
+written by the same statement (a data-modifying CTE: no entry without its
+debit, none when the debit matched no row); on SQLite by the next one. The
+entry's event and the subscriptions it is owed to are one more statement on
+PostgreSQL (:mod:`..events.outbox`).
+
+When the debit matches no row the card is read again, with its holds, to say
+why (409): the refusal costs statements, a payment does not.
+"""
+from __future__ import annotations
+
+import datetime
+
+import peewee
+
+from ..db import is_postgres
+from ..errors import Conflict
+from ..models import GiftCard, Hold, Product, Transaction, User
+from ..query.compiled import CompiledStatement
+from .actors import shown_code
+from .cards import REDEEMED, today_utc, usable
+from .ledger import _ENTRY_DETAILS, _INSERT_ENTRY, _in, _refused, card_for_update, entry_values, written_entry
+from .payments import held_on, refusals
+
+
+def redeem(card_pk: int, product: Product, amount: int | None = None, *,
+           order_reference: str | None = None, allow_partial: bool = False,
+           idempotency_key: str | None = None, today: datetime.date | None = None,
+           payer: User | None = None, order: int | None = None,
+           card: GiftCard | None = None) -> Transaction:
+    """Debit ``amount`` (default: the product's price) from a card for ``product``.
+
+    ``card``: the card as :func:`.ledger.card_for_update` read it, locked, in this
+    transaction (so it is not read twice); by default it is read here.
+
+    With ``allow_partial``, debit ``min(available balance, amount)`` when it is
+    positive. A single-use card becomes ``redeemed``. 409 naming the reason
+    when the card cannot pay, or cannot pay that much, or (with ``payer``) is
+    not linked to the user paying. Only the available balance can pay (the balance
+    less the card's active holds): the card's row lock, taken first, keeps new holds
+    out until this commits.
+    """
+    today = today or today_utc()
+    wanted = product.price if amount is None else amount
+    if card is None or card.id != card_pk:
+        card = card_for_update(card_pk, lock=True)
+    if payer is not None and card.user_id != payer.id:
+        raise Conflict(f"Gift card {shown_code(card.card_id)!r} is not linked to user {payer.user_id!r}.",
+                       "user_id", logref="not_the_users_card")
+    # A partial debit takes what is available, so it reads the holds first; a whole one
+    # leaves them to the UPDATE's condition, and reads them only to explain a refusal.
+    held = held_on(card.id) if allow_partial else 0
+    debit = min(card.balance - held, wanted) if allow_partial else wanted
+    if refusals(card, product, today, held) or card.balance - held < debit:
+        raise _why_not(card, product, debit, today)
+    _hold_user(card.user_id)
+    values = entry_values(card.id, "redeem", -debit, None, product=product.id, user=card.user_id,
+                          order_reference=order_reference, idempotency_key=idempotency_key, order=order)
+    entry_id = _debit_with_entry(card, product, debit, today, values)
+    if entry_id is None:
+        raise _why_not(card_for_update(card_pk), product, debit, today)
+    return written_entry(entry_id, values, card.currency_code, card.issuer_id)
+
+
+def _hold_user(user_pk: int | None) -> None:
+    """Lock the user the ledger entry will name before the card's row (PostgreSQL): every
+    writer takes its locks in one order, user before card before ledger, as a PATCH of a
+    user linking cards does; the entry's foreign key would otherwise take the user's lock
+    after the card's, and deadlock with it."""
+    if user_pk is not None and is_postgres():
+        User.select(User.id).where(User.id == user_pk).for_update("FOR KEY SHARE").execute()
+
+
+def _held(slot) -> peewee.Node:
+    """SQL: what the active holds of the card being debited reserve at ``slot("now")``."""
+    return (Hold.select(peewee.fn.COALESCE(peewee.fn.SUM(Hold.amount), 0))
+            .where((Hold.gift_card == slot("card")) & (Hold.status == "active") & (Hold.deadline > slot("now"))))
+
+
+def _debit_query(slot) -> peewee.Query:
+    """The conditional UPDATE of a redemption: the card can pay ``debit`` out of what its
+    holds leave available, and is still active, unexpired, the product's issuer's and currency."""
+    return (GiftCard.update(balance=GiftCard.balance - slot("debit"),
+                            status=peewee.Case(None, [(GiftCard.single_use == True, REDEEMED)],  # noqa: E712
+                                               GiftCard.status),
+                            date_modified=slot("now"))
+            .where(GiftCard.id == slot("card"), GiftCard.balance - _held(slot) >= slot("debit"),
+                   usable(slot("today")), GiftCard.issuer == slot("issuer"),
+                   GiftCard.currency_code == slot("currency"))
+            .returning(GiftCard.balance))
+
+
+_DEBIT = CompiledStatement(_debit_query)
+
+#: PostgreSQL's name of each peewee column type.
+_POSTGRES_TYPES = {**peewee.FIELD, **peewee.PostgresqlDatabase.field_types}
+
+#: The entry's columns but its balance_after, which comes from the debit.
+_COLUMNS = [Transaction._meta.fields[name] for name in
+            ("gift_card", "kind", "amount", *_ENTRY_DETAILS, "date_created", "actor_name", "actor_role",
+             "token_id")]
+
+
+def _debit_and_entry(slot) -> peewee.Query:
+    """PostgreSQL: the debit and the entry it makes, one statement (the entry's id comes back).
+    Values in a SELECT list have no column to take their type from: each is cast to its column's."""
+    debited = _debit_query(slot).cte("debited", columns=("balance",))
+    values = [peewee.Cast(slot(field.name), _POSTGRES_TYPES[field.field_type]) for field in _COLUMNS]
+    source = peewee.Select(from_list=[debited], columns=[*values, debited.c.balance])
+    return (Transaction.insert_from(source, [*_COLUMNS, Transaction.balance_after])
+            .with_cte(debited).returning(Transaction.id, Transaction.balance_after))
+
+
+_DEBIT_AND_ENTRY = CompiledStatement(_debit_and_entry)
+
+
+def _debit_with_entry(card: GiftCard, product: Product, amount: int, today: datetime.date,
+                      values: dict) -> int | None:
+    """Debit ``amount`` and write the entry (``values``, its balance_after filled in here);
+    the entry's id, or None when the debit matched no row (and nothing was written)."""
+    now = values["date_created"]
+    debit = dict(debit=amount, now=now, card=card.id, today=today, issuer=product.issuer_id,
+                 currency=product.issuer.currency_code)
+    if is_postgres():
+        rows = _DEBIT_AND_ENTRY.execute(**debit, **values).fetchall()
+        if not rows:
+            return None
+        [(entry_id, values["balance_after"])] = rows
+        return entry_id
+    rows = _DEBIT.execute(**debit).fetchall()
+    if not rows:
+        return None
+    values["balance_after"] = rows[0][0]
+    [(entry_id,)] = _INSERT_ENTRY.execute(**values).fetchall()
+    return entry_id
+
+
+def _insufficient(card: GiftCard, amount: int, held: int = 0) -> Conflict:
+    holds = f" ({_in(card, held)} of its {_in(card, card.balance)} is held)" if held else ""
+    return Conflict(
+        f"Gift card {shown_code(card.card_id)!r} holds {_in(card, card.balance - held)} {card.currency_code}"
+        f"{holds}, less than {_in(card, amount)}; nothing was debited (send allow_partial to debit "
+        "what it holds).", "amount", logref="insufficient_balance",
+    )
+
+
+def _why_not(card: GiftCard, product: Product, amount: int, today: datetime.date) -> Conflict:
+    """Why ``card`` (as read, locked, in this transaction) cannot pay ``amount``."""
+    held = held_on(card.id)
+    reasons = refusals(card, product, today, held)
+    if reasons:
+        return _refused(card, reasons[0], product)
+    return _insufficient(card, amount, held)
