@@ -19,6 +19,7 @@ figures are the application's and the framework's cost alone. Two measures:
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import re
@@ -87,6 +88,7 @@ def caller(app):
 def run_requests(which: str, count: int) -> None:
     """The child's job under valgrind: warm up, then ``count`` requests."""
     call = caller(APPS[which]())
+    gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
     for _ in range(200):
         call()
     for _ in range(count):
@@ -111,6 +113,7 @@ def instructions(which: str, first: int = 100, second: int = 600) -> float | Non
 def cpu_seconds(rounds: int = 7, per_round: int = 2000) -> dict[str, float]:
     """Median CPU seconds per request of each app, rounds interleaved."""
     calls = {name: caller(make()) for name, make in APPS.items()}
+    gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for call in calls.values():
         for _ in range(300):

@@ -61,10 +61,10 @@ def production_app() -> Flask:
     if not config.allowed_hosts and not config.public_url:
         log.warning("only requests for localhost are served: set FLEXIGIFT_ALLOWED_HOSTS (or "
                     "FLEXIGIFT_PUBLIC_URL) to the names clients use")
-    return _settled(create_app(config))
+    return settled(create_app(config))
 
 
-def _settled(app: Flask) -> Flask:
+def settled(app: Flask) -> Flask:
     """``app``, with everything made so far left out of the garbage collector's scans: what
     start-up made lives as long as the process, and each collection (several a page) would
     walk it again; it also keeps a forked worker from copying those pages by touching them."""
@@ -86,7 +86,7 @@ def default_workers() -> int:
 def _worker_app(config: Config) -> Flask:
     """The app in a granian worker: the parent's when forked, a fresh one when spawned."""
     _leave_interrupts_to_the_parent()
-    return _APP if _APP is not None else _settled(create_app(config))
+    return _APP if _APP is not None else settled(create_app(config))
 
 
 def _leave_interrupts_to_the_parent() -> None:
@@ -115,7 +115,7 @@ def run_granian(app: Flask, config: Config, host: str, port: int, workers: int, 
     from granian.server import Server
 
     global _APP
-    _APP = _settled(app)
+    _APP = settled(app)
     app.extensions["flexigift_db"].close_all()  # the workers connect for themselves
     threads = max(1, min(threads, config.pool_size))
     server = Server("flexigift", address=host, port=port, interface=Interfaces.WSGI,

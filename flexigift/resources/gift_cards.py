@@ -102,19 +102,20 @@ class GiftCardEndpoint(Endpoint):
                 .join(Issuer))
 
     def properties(self, card: GiftCard) -> dict[str, Any]:
+        currency, balance, balance_max = card.currency_code, card.balance, card.balance_max
         return {
             "card_id": shown_code(card.card_id),
             "user_id": card.user.user_id if card.user_id is not None else None,
             "issuer": card.issuer.name,
-            "balance": to_number(card.balance, card.currency_code),
+            "balance": to_number(balance, currency),
             "expiry_date": day(card.expiry_date),
-            "initial_balance": to_number(card.initial_balance, card.currency_code),
-            "available_balance": to_number(card.balance - int(getattr(card, "held", 0) or 0), card.currency_code),
-            "currency_code": card.currency_code,
+            "initial_balance": to_number(card.initial_balance, currency),
+            "available_balance": to_number(balance - int(getattr(card, "held", 0) or 0), currency),
+            "currency_code": currency,
             "status": card_status(card),
             "single_use": card.single_use,
             "rechargeable": card.rechargeable,
-            "balance_max": None if card.balance_max is None else to_number(card.balance_max, card.currency_code),
+            "balance_max": None if balance_max is None else to_number(balance_max, currency),
             "recipient_email": card.recipient_email,
             "reference": card.reference,
             "metadata": json_object(card.metadata),
@@ -124,17 +125,18 @@ class GiftCardEndpoint(Endpoint):
         }
 
     def links(self, card: GiftCard, urls) -> dict[str, Link]:
+        id, sub = card.id, urls.sub
         links = {"fg:issuer": Link(urls.item("issuers", card.issuer_id), card.issuer.name)}
-        if card.user_id is not None:
-            links["fg:user"] = Link(urls.item("users", card.user_id), card.user.user_id)
-        links["fg:transactions"] = Link(urls.sub("gift_cards", card.id, "transactions"), "Transaction log")
+        user_id = card.user_id
+        if user_id is not None:
+            links["fg:user"] = Link(urls.item("users", user_id), card.user.user_id)
+        links["fg:transactions"] = Link(sub("gift_cards", id, "transactions"), "Transaction log")
         if card_status(card) == ACTIVE:
-            links["fg:redeem"] = Link(urls.sub("gift_cards", card.id, "redeem"), "Pay with this card")
-            links["fg:authorize"] = Link(urls.sub("gift_cards", card.id, "authorize"),
-                                         "Hold an amount of this card")
+            links["fg:redeem"] = Link(sub("gift_cards", id, "redeem"), "Pay with this card")
+            links["fg:authorize"] = Link(sub("gift_cards", id, "authorize"), "Hold an amount of this card")
             if card.rechargeable:
-                links["fg:reload"] = Link(urls.sub("gift_cards", card.id, "reload"), "Add money to this card")
-        links["fg:adjust"] = Link(urls.sub("gift_cards", card.id, "adjust"), "Correct this card's balance")
+                links["fg:reload"] = Link(sub("gift_cards", id, "reload"), "Add money to this card")
+        links["fg:adjust"] = Link(sub("gift_cards", id, "adjust"), "Correct this card's balance")
         return links
 
     def actions(self, card: GiftCard, urls, properties: dict[str, Any]) -> list[Action]:
