@@ -105,13 +105,10 @@ def create_app(config: Config | None = None) -> Flask:
         release_connection(db, failed=exc is not None or current_g().get("database_failed", False))
 
     @app.before_request
-    def _refuse_oversized():
-        refuse_oversized(request.environ, config.max_body_bytes)  # 414, 431, 413: before any work
-
-    @app.before_request
     def _check_then_guard():
-        keep_connection(db)
         req, ctx = current_request(), current_g()
+        refuse_oversized(req.environ, config.max_body_bytes)  # 414, 431, 413: before any work
+        keep_connection(db)
         guard.check_host(req, ctx)  # before anything reads the Host
         _refuse_an_undecodable_query_string(req)
         cleaned = without_blank_fields(req)

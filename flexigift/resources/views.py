@@ -151,6 +151,8 @@ def record_change(endpoint: Endpoint, obj, before: dict[str, Any] | None,
 class ItemView(MethodView):
     """One resource: GET, PUT, PATCH and DELETE."""
 
+    init_every_request = False  # holds only what it was made with: one instance serves every request
+
     def __init__(self, endpoint: Endpoint):
         self.endpoint = endpoint
 
@@ -204,6 +206,8 @@ class ItemView(MethodView):
 class CollectionView(MethodView):
     """A collection: GET lists it, POST creates a member."""
 
+    init_every_request = False  # holds only what it was made with: one instance serves every request
+
     def __init__(self, endpoint: Endpoint):
         self.endpoint = endpoint
 
@@ -231,6 +235,8 @@ class SubCollectionView(MethodView):
 
     ``scope(owner)`` is the condition that narrows the child collection to the parent.
     """
+
+    init_every_request = False  # holds only what it was made with: one instance serves every request
 
     def __init__(self, parent: Endpoint, child: Endpoint, scope: Callable[[peewee.Model], Any]):
         self.parent, self.child, self.scope = parent, child, scope
