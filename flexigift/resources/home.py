@@ -6,6 +6,8 @@ from flask import Flask, Response
 import flexigift
 from representations import Link, Resource
 
+from ..http.respond import respond
+from ..query.pagination import MAX_LINK_HEADER
 from ..registry import current_registry
 from .presenter import current_presenter
 
@@ -28,7 +30,25 @@ def home() -> Response:
         },
         links=links,
     )
-    return presenter.respond(document)
+    document = presenter.finish(document)  # screened: the header names only what the token may follow
+    header = link_header(document.links, urls.rel)
+    return respond(document, headers={"Link": header} if header is not None else None)
+
+
+def link_header(links: dict[str, Link], expand) -> str | None:
+    """The home's links as an RFC 8288 ``Link`` header, for clients whose media type has no
+    links in the body (plain JSON): a curied rel (``fg:users``) is written as the URI it
+    stands for (``expand("users")``), since a header has no curies."""
+    parts = []
+    for rel, link in links.items():
+        if rel == "self":
+            continue
+        prefix, _, name = rel.partition(":")
+        relation = expand(name) if prefix == "fg" and name else rel
+        title = (link.title or "").replace("\\", "\\\\").replace('"', '\\"')
+        parts.append(f'<{link.href}>; rel="{relation}"; title="{title}"')
+    value = ", ".join(parts)
+    return value if len(value) <= MAX_LINK_HEADER else None  # (a long public URL) the body keeps them
 
 
 def register_home(app: Flask) -> None:
