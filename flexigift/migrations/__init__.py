@@ -107,8 +107,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (7, "authorization holds and orders paid by several cards", v7.apply),
     (8, "the event log, webhook subscriptions and their deliveries", v8.apply),
     (9, "an index on when each idempotency key was first used (expiry and pruning)", v9.apply),
-    (10, "the index on lower(card_id) also holds card_id, so a prefix is counted from it alone (PostgreSQL)",
-     v10.apply),
+    (10, "the index on lower(card_id) also holds card_id, so a prefix is counted from it alone (PostgreSQL); "
+         "an index of the card ids alone, for deep pages (SQLite)", v10.apply),
 ]
 
 
