@@ -6,6 +6,8 @@ Run by hand (not in CI), from the repository root::
     python benchmarks/collection_pages.py [--cards 100000] [--repeat 200]
     python benchmarks/collection_pages.py --database-url postgresql://postgres@127.0.0.1:5432/bench --reset
     python benchmarks/collection_pages.py --direct --profile
+    python benchmarks/collection_pages.py --cards 1000000 --sqlite-file /tmp/cards.db    # load and keep
+    python benchmarks/collection_pages.py --sqlite-file /tmp/cards.db --reuse            # measure it again
 
 The data goes into a fresh SQLite file in a temporary directory (or into the
 PostgreSQL database given, which must hold no Flexigift rows; ``--reset``
@@ -185,19 +187,28 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--database-url", help="a PostgreSQL URL (default: a fresh SQLite file)")
     parser.add_argument("--reset", action="store_true", help="drop Flexigift's tables in --database-url first")
+    parser.add_argument("--sqlite-file", help="keep the SQLite database in this file (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the data already loaded in the database (by an earlier run) instead of loading")
     parser.add_argument("--direct", action="store_true", help="call the WSGI app directly, no server")
     parser.add_argument("--profile", action="store_true", help="profile the deepest page (best with --direct)")
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
-        url = arguments.database_url or f"sqlite:///{pathlib.Path(directory) / 'bench.db'}"
-        if arguments.reset and url.startswith("postgres"):
+        sqlite_file = arguments.sqlite_file or pathlib.Path(directory) / "bench.db"
+        url = arguments.database_url or f"sqlite:///{sqlite_file}"
+        if arguments.reset and url.startswith("postgres") and not arguments.reuse:
             reset_postgres(url)
         app = create_app(Config(database_url=url, auth=False))
-        started = time.perf_counter()
-        load(app, arguments.cards, arguments.users)
-        print(f"loaded {arguments.cards:,} cards and {arguments.users:,} users "
-              f"in {time.perf_counter() - started:.1f} s ({url.partition(':')[0]})")
+        if arguments.reuse:
+            with app.app_context(), app.extensions["flexigift_db"].connection_context():
+                arguments.cards = GiftCard.select().count()
+            print(f"reusing {arguments.cards:,} cards already loaded ({url.partition(':')[0]})")
+        else:
+            started = time.perf_counter()
+            load(app, arguments.cards, arguments.users)
+            print(f"loaded {arguments.cards:,} cards and {arguments.users:,} users "
+                  f"in {time.perf_counter() - started:.1f} s ({url.partition(':')[0]})")
 
         fetch, stop = (direct if arguments.direct else served)(app)
         try:

@@ -263,7 +263,43 @@ def test_step_9_indexes_when_idempotency_keys_were_used_and_keeps_existing_recor
             SchemaVersion.create(version=version)
         assert ("date_created",) not in {tuple(index.columns) for index in db.get_indexes("idempotency_record")}
         v1.IdempotencyRecord.create(key="before-9", fingerprint="f" * 64, status=201, date_created=used)
-    assert migrate(db) == [9]
+    assert migrate(db) == [version for version, _, _ in MIGRATIONS if version >= 9]
     with db.connection_context():
         assert ("date_created",) in {tuple(index.columns) for index in db.get_indexes("idempotency_record")}
         assert [(record.key, record.date_created) for record in v1.IdempotencyRecord.select()] == [("before-9", used)]
+
+
+def test_step_10_indexes_card_ids_for_prefix_counts_and_deep_pages(db, blank_database_url):
+    """A database at version 9 holding cards: on PostgreSQL the index on lower(card_id) is made
+    again holding card_id as well (a prefix's count reads the index alone); SQLite gains an
+    index of the ids alone (deep pages). Either way the cards and what a prefix matches are
+    unchanged, and every other index is as it was."""
+    with db.connection_context():
+        db.create_tables([SchemaVersion])
+        for version, _, step in MIGRATIONS:
+            if version >= 10:
+                break
+            step(db)
+            SchemaVersion.create(version=version)
+        issuer = v1.Issuer.create(name="Gap")
+        for card_id in ("GAP-1", "gap-2", "kohls-3"):
+            v1.GiftCard.create(card_id=card_id, issuer=issuer, balance=100, initial_balance=100, currency_code="USD")
+        before = {index.name: index.columns for index in db.get_indexes("gift_card")}
+    assert migrate(db) == [version for version, _, _ in MIGRATIONS if version >= 10]
+    with db.connection_context():
+        after = {index.name: index.columns for index in db.get_indexes("gift_card")}
+        cards = [card.card_id for card in v1.GiftCard.select().order_by(v1.GiftCard.id)]
+    assert cards == ["GAP-1", "gap-2", "kohls-3"]
+    changed = "gift_card_card_id_lower" if is_postgres(db) else "gift_card_id"
+    if is_postgres(db):
+        assert before[changed] == ["lower(card_id::text)"]
+        assert after[changed] == ["lower(card_id::text)", "card_id"]
+    else:
+        assert changed not in before
+        assert after[changed] == ["id"]
+    assert {name: columns for name, columns in after.items() if name != changed} == {
+        name: columns for name, columns in before.items() if name != changed}
+    client = webtest.TestApp(create_app(Config(database_url=blank_database_url, auth=False)))
+    page = client.get("/gift_cards?card_id=gap*", headers={"Accept": "application/json"})
+    assert sorted(card["card_id"] for card in page.json) == ["GAP-1", "gap-2"]
+    assert page.headers["X-Total-Count"] == "2"

@@ -16,7 +16,7 @@ import peewee
 
 from ..db import database, is_postgres
 from ..models import SchemaVersion
-from . import v1, v3, v4, v5, v6, v7, v8, v9
+from . import v1, v3, v4, v5, v6, v7, v8, v9, v10
 
 #: How many counter rows a table has on PostgreSQL (writers pick one by connection).
 COUNT_SHARDS = 16
@@ -107,6 +107,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (7, "authorization holds and orders paid by several cards", v7.apply),
     (8, "the event log, webhook subscriptions and their deliveries", v8.apply),
     (9, "an index on when each idempotency key was first used (expiry and pruning)", v9.apply),
+    (10, "the index on lower(card_id) also holds card_id, so a prefix is counted from it alone (PostgreSQL); "
+         "an index of the card ids alone, for deep pages (SQLite)", v10.apply),
 ]
 
 

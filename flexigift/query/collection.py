@@ -11,12 +11,16 @@ from typing import Any, Callable
 
 import peewee
 
-from ..db import database
+from ..db import database, is_postgres
 from ..errors import BadRequest
 from ..models import COUNTED, RowCount
 from .fields import combined
 from .params import OPERATORS, FilterTerm, PageRequest
 
+
+#: A page of the whole table this far in (or more) is found by the range of ids it holds, when
+#: the ids have no gap (:meth:`CollectionQuery._dense_ids`); nearer the ends, skipping rows costs less.
+DENSE_FROM = 1000
 
 #: Filtered collections are counted up to this many by default (``FLEXIGIFT_COUNT_CAP``);
 #: past it the total is "more than" it.
@@ -231,10 +235,12 @@ class CollectionQuery:
             limit = max(min(request.limit, total - offset), 0)
             if offset > total // 2:
                 offset, reverse = total - offset - limit, True
-        rows = []
-        if limit:
+        rows = None
+        if limit and more_than is not None and not request.order and not is_postgres():
+            rows = self._walked(base, where, limit, offset)
+        if rows is None:
             rows = self._rows(base, self.ordering(reverse) if reverse else ordering, limit, offset,
-                              reverse, where is None)
+                              reverse, where is None) if limit else []
         if reverse:
             rows.reverse()
         has_next = (request.offset + request.limit < total) if total is not None else len(rows) > request.limit
@@ -356,11 +362,35 @@ class CollectionQuery:
 
         return self.endpoint.template(("count",), whole_table, raw=True).fill("", [])[0][0]
 
+    def _walked(self, base: peewee.ModelSelect, where: Any, limit: int, offset: int) -> list[peewee.Model] | None:
+        """SQLite, a filter matching more than the cap, in id order: the page found by a walk of
+        the first :attr:`count_cap` ids (or None when it holds fewer than the page's rows).
+
+        SQLite would read every match from the filter's index and sort them all by id; a
+        filter that matches that many usually has the page's rows among the first ids. Those
+        are exactly the page's rows when there are ``offset + limit`` matches among them: every
+        match beyond has a larger id. ``+(…)`` keeps SQLite from reading the filter's index.
+        """
+        if offset + limit > self.count_cap:
+            return None
+        endpoint, model = self.endpoint, self.endpoint.model
+        first = model.select(peewee.fn.MIN(model.id))
+        walk = peewee.NodeList((peewee.SQL("+"), peewee.NodeList((where,), parens=True)), glue="")
+        ids = (base.select(model.id).where(walk, model.id < peewee.Expression(first, "+", self.count_cap))
+               .order_by(model.id).limit(limit).offset(offset))
+        template = endpoint.template(("page of ids", (), False), lambda hole: endpoint.select().where(
+            model.id.in_(hole)).order_by(model.id))
+        rows = endpoint.prepared(template.fill_query(ids))
+        return rows if len(rows) == limit else None
+
     def _rows(self, base: peewee.ModelSelect, ordering: list, limit: int, offset: int,
               reverse: bool, unfiltered: bool) -> list[peewee.Model]:
         """The rows of the page: the endpoint's select for the ids ``base`` picks, in one query."""
         endpoint, model = self.endpoint, self.endpoint.model
         key = (tuple(self.request.order), reverse)
+        if unfiltered and not self.request.order and offset >= DENSE_FROM and model in COUNTED:
+            return endpoint.prepared(endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
+                model.id.in_(hole)).order_by(*ordering)).fill_query(self._dense_ids(limit, offset, reverse)))
         if unfiltered:
             # Only LIMIT and OFFSET change from one page to the next: the hole takes them.
             template = endpoint.template(("page", *key), lambda hole: endpoint.select().where(
@@ -371,3 +401,27 @@ class CollectionQuery:
         template = endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
             model.id.in_(hole)).order_by(*ordering))
         return endpoint.prepared(template.fill_query(ids))
+
+    def _dense_ids(self, limit: int, offset: int, reverse: bool) -> peewee.ModelSelect:
+        """The ids of a page of the whole table in id order, ``offset`` rows from the start (or
+        from the end, ``reverse``), without walking them when the ids have no gap.
+
+        When the table's counted rows are as many as the ids from the lowest to the highest,
+        every id between is there, and the row ``offset`` rows on is the lowest id plus
+        ``offset``: the page is a range of the primary key. The test is part of the page's
+        own query, so it holds for the rows that query sees, whatever commits meanwhile; with
+        a gap anywhere the same query skips ``offset`` rows as before.
+        """
+        model, limit, offset = self.endpoint.model, int(limit), int(offset)  # (PostgreSQL's SUM is a Decimal)
+        lowest, highest = model.select(peewee.fn.MIN(model.id)), model.select(peewee.fn.MAX(model.id))
+        counted = (RowCount.select(peewee.fn.COALESCE(peewee.fn.SUM(RowCount.rows), 0))
+                   .where(RowCount.table_name == model._meta.table_name))
+        span = peewee.Expression(peewee.Expression(highest, "-", lowest), "+", 1)
+        skipped = peewee.Case(None, [(peewee.Expression(counted, "=", span), offset)], 0)  # rows the range skips
+        if reverse:
+            beyond = model.id <= peewee.Expression(highest, "-", skipped)
+        else:
+            beyond = model.id >= peewee.Expression(lowest, "+", skipped)
+        order = model.id.desc() if reverse else model.id.asc()
+        return (model.select(model.id).where(beyond).order_by(order)
+                .limit(limit).offset(peewee.Expression(offset, "-", skipped)))

@@ -87,11 +87,13 @@ class Text(Filterable):
             column, text = peewee.fn.flexigift_lower(column), text.lower()
         like = peewee.Expression(column, peewee.OP.ILIKE, _escaped(text))
         if start:
-            # SQLite: the same match, narrowed first to a range of the index on lower(column).
+            # SQLite: a range of the index on lower(column), which is the match itself (lower()
+            # and LIKE both fold ASCII alone, and ``start`` is all there is before the ``%``), so
+            # a count reads the index alone, never the rows.
             low = start.lower()
             high = low[:-1] + chr(ord(low[-1]) + 1)
             folded = peewee.fn.lower(column)
-            return (folded >= low) & (folded < high) & like
+            return (folded >= low) & (folded < high)
         return like
 
 
