@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import http.client
 import io
 import pathlib
@@ -210,6 +211,8 @@ def main() -> int:
             print(f"loaded {arguments.cards:,} cards and {arguments.users:,} users "
                   f"in {time.perf_counter() - started:.1f} s ({url.partition(':')[0]})")
 
+        gc.collect()
+        gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
         fetch, stop = (direct if arguments.direct else served)(app)
         try:
             last_offset = arguments.cards - 20

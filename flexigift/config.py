@@ -145,7 +145,7 @@ class Config:
     #: How many proxies in front of the server set X-Forwarded-For (whose address counts).
     trusted_proxies: int = 0
     #: How far a filtered collection is counted; past it the total is "more than" this.
-    count_cap: int = 10_000
+    count_cap: int = 1_000
     #: Whether webhook targets may be loopback, link-local or private addresses (tests, a LAN).
     webhooks_allow_private: bool = False
     #: ``flexigift serve`` runs a deliverer thread in its process (development).
@@ -177,7 +177,7 @@ class Config:
                                         env.get("FLEXIGIFT_LOOKUP_GRANT_SECONDS"), 3600, 1, 30 * 86_400),
             trusted_proxies=_whole("FLEXIGIFT_TRUSTED_PROXIES", env.get("FLEXIGIFT_TRUSTED_PROXIES"),
                                    0, 0, 10),
-            count_cap=_whole("FLEXIGIFT_COUNT_CAP", env.get("FLEXIGIFT_COUNT_CAP"), 10_000, 1, 10**9),
+            count_cap=_whole("FLEXIGIFT_COUNT_CAP", env.get("FLEXIGIFT_COUNT_CAP"), 1_000, 1, 10**9),
             webhooks_allow_private=_flag("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE",
                                          env.get("FLEXIGIFT_WEBHOOKS_ALLOW_PRIVATE"), False),
             serve_deliverer=_flag("FLEXIGIFT_SERVE_DELIVERER", env.get("FLEXIGIFT_SERVE_DELIVERER"), True),

@@ -24,7 +24,7 @@ DENSE_FROM = 1000
 
 #: Filtered collections are counted up to this many by default (``FLEXIGIFT_COUNT_CAP``);
 #: past it the total is "more than" it.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -347,7 +347,7 @@ class CollectionQuery:
     def _count(self, count: peewee.ModelSelect, unfiltered: bool) -> int:
         query = count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by()
         if not unfiltered:
-            # Counting stops past the cap: a filter matching millions costs what 10,000 do.
+            # Counting stops past the cap: a filter matching millions costs what the cap does.
             capped = count.select(peewee.SQL("1")).order_by().limit(self.count_cap + 1)
             return _scalar(peewee.Select([capped.alias("capped")], [peewee.fn.COUNT(peewee.SQL("*"))]))
         # The whole table: the same SQL every time, so it is written once; it reads
