@@ -345,7 +345,6 @@ class CollectionQuery:
         return functools.reduce(operator.or_, alternatives)
 
     def _count(self, count: peewee.ModelSelect, unfiltered: bool) -> int:
-        query = count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by()
         if not unfiltered:
             # Counting stops past the cap: a filter matching millions costs what the cap does.
             capped = count.select(peewee.SQL("1")).order_by().limit(self.count_cap + 1)
@@ -356,7 +355,7 @@ class CollectionQuery:
 
         def whole_table(hole):
             if model not in COUNTED:
-                return query
+                return count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by()
             return (RowCount.select(peewee.fn.COALESCE(peewee.fn.SUM(RowCount.rows), 0))
                     .where(RowCount.table_name == model._meta.table_name))
 

@@ -19,7 +19,9 @@ import peewee
 from ..db import is_postgres
 from ..errors import BadRequest
 from ..currencies import ISO_4217, MAX_DECIMALS, decimals_of
+from ..models import Issuer
 from ..money import MAX_CENTS
+from .compiled import TemplateSelect
 
 Expression = Any  # a peewee expression
 
@@ -213,6 +215,10 @@ def codes_with_decimals(decimals: int) -> tuple[str, ...]:
     return tuple(sorted(code for code in ISO_4217 if decimals_of(code) == decimals))
 
 
+#: The currencies issuers use: the same SQL on every request, so it is written once.
+_ISSUERS_CURRENCIES = TemplateSelect(lambda hole: Issuer.select(Issuer.currency_code).distinct(), raw=True)
+
+
 def currency_groups() -> set[int]:
     """The minor units (decimals) of the currencies issuers use, read once per request
     (2 when there is no issuer yet)."""
@@ -220,9 +226,7 @@ def currency_groups() -> set[int]:
 
     if has_request_context() and "flexigift_currency_groups" in g:
         return g.flexigift_currency_groups
-    from ..models import Issuer
-
-    groups = {decimals_of(code) for code, in Issuer.select(Issuer.currency_code).distinct().tuples()} or {2}
+    groups = {decimals_of(code) for code, in _ISSUERS_CURRENCIES.fill("", [])} or {2}
     if has_request_context():
         g.flexigift_currency_groups = groups
     return groups
