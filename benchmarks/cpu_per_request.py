@@ -104,7 +104,8 @@ def instructions(which: str, first: int = 100, second: int = 600) -> float | Non
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
              sys.executable, __file__, "--child", which, str(count)],
-            capture_output=True, text=True, check=True)
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"})  # the same dict layouts every run: a repeatable count
         found = re.search(r"refs:\s*([\d,]+)", done.stderr)
         totals.append(int(found.group(1).replace(",", "")))
     return (totals[1] - totals[0]) / (second - first)

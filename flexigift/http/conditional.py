@@ -63,10 +63,11 @@ def check_if_match(current: Resource) -> None:
     )
 
 
-def conditional(response: Response, renderer: Renderer, req=None) -> Response:
-    """Tag a GET response and answer 304 when the client's copy is current."""
+def conditional(response: Response, renderer: Renderer, req=None, body: bytes | None = None) -> Response:
+    """Tag a GET response (whose ``body`` the caller may pass, to spare reading it back)
+    and answer 304 when the client's copy is current."""
     req = req if req is not None else current_request()
-    tag = etag(response.get_data(), renderer)
+    tag = etag(response.get_data() if body is None else body, renderer)
     response.set_etag(tag)
     if req.method in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" in req.environ and req.if_none_match.contains(tag):
         not_modified = Response(status=304)

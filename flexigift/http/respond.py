@@ -75,15 +75,16 @@ def with_curies(resource: Resource) -> Resource:
 
 def respond(resource: Resource, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Render ``resource`` for this request; a success gets its ETag (a GET maybe a 304)."""
-    renderer = negotiated_renderer()
-    body = renderer.render(with_curies(resource), current_g().get("page_context"))
+    ctx = current_g()
+    renderer = ctx.get("renderer") or negotiated_renderer()
+    body = renderer.render(resource if resource.curies else with_curies(resource), ctx.get("page_context"))
     response = Response(body, status=status, headers=[("Vary", "Accept")], content_type=renderer.content_type)
     if headers:
         response.headers.update(headers)
     if status in (200, 201):
         req = current_request()
         if req.method in ("GET", "HEAD"):
-            response = conditional(response, renderer, req)
+            response = conditional(response, renderer, req, body)
         else:
             # A write's answer is the new state: its tag lets the client's next
             # write carry If-Match without fetching the resource again.
@@ -131,11 +132,11 @@ def see_other_after_form(response: Response) -> Response:
     Clients that negotiate any other type than HTML get the answer itself."""
     if response.status_code not in (200, 201, 204):
         return response
-    ctx, req = current_g(), current_request()
-    renderer = ctx.get("renderer")
-    if renderer is None or renderer.media_type != "text/html" or req.mimetype not in FORM_TYPES:
-        return response
+    req = current_request()
     if req.method != "POST" and req.environ.get("flexigift.method_override") != "form":
+        return response
+    renderer = current_g().get("renderer")
+    if renderer is None or renderer.media_type != "text/html" or req.mimetype not in FORM_TYPES:
         return response
     here = Urls(request_root()).here()
     if response.status_code == 201 and response.headers.get("Location"):

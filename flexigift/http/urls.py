@@ -65,4 +65,13 @@ class Urls:
         return f"{self.root}/rels/{rel}"
 
     def curie(self) -> Curie:
-        return Curie("fg", f"{self.root}/rels/{{rel}}")
+        curie = _CURIES.get(self.root)
+        if curie is None:
+            if len(_CURIES) >= 64:
+                _CURIES.clear()  # as _ROOTS: a few roots recur
+            curie = _CURIES[self.root] = Curie("fg", f"{self.root}/rels/{{rel}}")
+        return curie
+
+
+#: root → its curie (frozen, so one serves every request on that root).
+_CURIES: dict[str, Curie] = {}
