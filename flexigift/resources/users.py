@@ -11,7 +11,7 @@ from ..query import fields as q
 from ..query.zoom import Zoom
 from ..schemas import UserSchema
 from ..services.actors import shown_code
-from ..services.linking import card_ids_by_user, card_ids_of, set_cards_of, user_with_card_ids
+from ..services.linking import card_ids_by_user, card_ids_of, set_cards_of, user_with_card_ids, users_with_card_ids
 from .endpoint import MAX_ID, Endpoint
 from .present import iso
 
@@ -67,6 +67,12 @@ class UserEndpoint(Endpoint):
     def links(self, user: User, urls) -> dict[str, Link]:
         return {"fg:gift_cards": Link(urls.sub("users", user.id, "gift_cards"),
                                       f"Gift cards of {user.user_id}")}
+
+    def rows_where(self, column, values: list[Any]) -> list[User]:
+        """Users by id (a zoom of ``user``) come with their card_ids in the same query."""
+        if column is User.id:
+            return users_with_card_ids(values)
+        return super().rows_where(column, values)
 
     def prepared(self, users: list[User]) -> list[User]:
         linked = card_ids_by_user(user.id for user in users)

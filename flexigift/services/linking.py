@@ -36,6 +36,14 @@ _USER_AND_CARD_IDS = TemplateSelect(
 )
 _USER_PLAN = RowPlan.for_model(User)
 
+#: The same for several users, in id order.
+_USERS_AND_CARD_IDS = TemplateSelect(
+    lambda users: (User.select(*User._meta.sorted_fields, GiftCard.card_id)
+                   .join(GiftCard, peewee.JOIN.LEFT_OUTER, on=(GiftCard.user == User.id))
+                   .where(User.id.in_(users)).order_by(User.id, GiftCard.id)),
+    raw=True,
+)
+
 
 def user_by_user_id(user_id: str, field: str = "user_id") -> User:
     """The user with this ``user_id``, or a 422 naming ``field``."""
@@ -66,6 +74,36 @@ def user_with_card_ids(id: int) -> User | None:
     user = _USER_PLAN.build([rows[0][:width]])[0]
     user.card_ids = [row[width] for row in rows if row[width] is not None]
     return user
+
+
+def users_with_card_ids(ids: list[int]) -> list[User]:
+    """The users with these ids, in id order, each with (as ``card_ids``) the card_ids linked
+    to it, in one query (a zoom of users: their cards are a property)."""
+    if compiled.PLAIN_QUERIES:  # peewee's own wrapper: the card_id lands on each row's user
+        users: dict[int, User] = {}
+        for row in _USERS_AND_CARD_IDS.build(list(ids)).objects():
+            user = users.setdefault(row.id, row)
+            if user is row:
+                user.card_ids = []
+            if row.card_id is not None:
+                user.card_ids.append(row.card_id)
+        for user in users.values():
+            del user.card_id  # the column the join added: not an attribute a user has
+        return list(users.values())
+    width = len(_USER_PLAN.columns)
+    id_at = [name for _, name, _, _ in _USER_PLAN.columns].index("id")
+    firsts: list[tuple] = []
+    card_ids: list[list[str]] = []
+    for row in _USERS_AND_CARD_IDS.fill_values(ids):
+        if not firsts or firsts[-1][id_at] != row[id_at]:
+            firsts.append(row[:width])
+            card_ids.append([])
+        if row[width] is not None:
+            card_ids[-1].append(row[width])
+    users = _USER_PLAN.build(firsts)
+    for user, linked in zip(users, card_ids):
+        user.card_ids = linked
+    return users
 
 
 def card_ids_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
