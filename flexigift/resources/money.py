@@ -109,7 +109,7 @@ class RedeemView(CardAction):
 
     def currency_for(self, id: int) -> str | None:
         # The card the redemption debits, read (and locked) once: its currency reads the body.
-        self.card = ledger.card_or_none(id, lock=True)
+        self.card = redemptions.card_to_redeem(id)
         return None if self.card is None else self.card.currency_code
 
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
