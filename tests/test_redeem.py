@@ -269,3 +269,20 @@ def test_an_idempotent_redemption_costs_three_statements_more(client, json_clien
     # the key claimed, at most a few expired keys pruned, the outcome recorded
     assert counted.count == (3 if is_postgres() else 6) + 3, counted.report()
     assert sum('"idempotency_record"' in sql.split("WHERE")[0] for sql in counted.queries) == 3, counted.report()
+
+
+@pytest.mark.parametrize("location", ["http://localhost/transactions/7", "https://api.example.com:8443/a_b/c-d.e~f",
+                                      "http://LocalHost/x", "http://localhost/caf\u00e9", "http://localhost/a b",
+                                      "http://[::1]:8000/x", "/transactions/7"])
+def test_a_location_is_sent_as_werkzeug_would_send_it(location):
+    """The 201's headers skip werkzeug's copy only where its iri_to_uri would change nothing."""
+    from werkzeug.urls import iri_to_uri
+    from flask import Response as PlainResponse
+
+    from flexigift.http.respond import Response
+
+    environ = {"REQUEST_METHOD": "POST", "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    ours = Response(b"{}", status=201, headers={"Location": location, "Content-Length": "2"})
+    plain = PlainResponse(b"{}", status=201, headers={"Location": location, "Content-Length": "2"})
+    assert list(ours.get_wsgi_headers(environ)) == list(plain.get_wsgi_headers(environ))
+    assert ours.get_wsgi_headers(environ)["Location"] == iri_to_uri(location)
