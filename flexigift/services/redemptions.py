@@ -29,7 +29,8 @@ from ..db import is_postgres
 from ..errors import Conflict
 from ..events.outbox import PendingEvent, insert_event_after, with_subscriptions
 from ..models import GiftCard, Hold, Issuer, Product, Transaction, User
-from ..query.compiled import CompiledSelect, CompiledStatement
+from ..query.compiled import PLAIN_QUERIES, CompiledSelect, CompiledStatement
+from ..query.rows import RowPlan
 from .actors import shown_code
 from .cards import REDEEMED, today_utc, usable
 from .ledger import (_ENTRY_DETAILS, _INSERT_ENTRY, MAX_ID, _in, _refused, card_for_update, card_or_none,
@@ -82,18 +83,56 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
 
 
 #: PostgreSQL: the card to redeem, locked, with its issuer and the id its ledger entry will have.
+_NEXT_ENTRY_ID = f"nextval('{Transaction._meta.table_name}_id_seq')"
 _CARD_TO_REDEEM = CompiledSelect(lambda hole: GiftCard.select(
-    GiftCard, Issuer, peewee.SQL(f"nextval('{Transaction._meta.table_name}_id_seq')").alias("next_entry_id"))
+    GiftCard, Issuer, peewee.SQL(_NEXT_ENTRY_ID).alias("next_entry_id"))
     .join(Issuer).where(GiftCard.id == hole).for_update(of=GiftCard))
 
 
-def card_to_redeem(pk: int) -> GiftCard | None:
+def _card_and_product(slot) -> peewee.Query:
+    """PostgreSQL: :data:`_CARD_TO_REDEEM` and, in the same statement, the product named
+    ``slot("product_id")`` with its issuer (NULLs where there is no such product)."""
+    product_issuer = Issuer.alias()
+    return (GiftCard.select(GiftCard, Issuer, peewee.SQL(_NEXT_ENTRY_ID).alias("next_entry_id"),
+                            Product, product_issuer)
+            .join(Issuer, on=(GiftCard.issuer == Issuer.id))
+            .switch(GiftCard).join(Product, peewee.JOIN.LEFT_OUTER, on=(Product.product_id == slot("product_id")))
+            .join(product_issuer, peewee.JOIN.LEFT_OUTER, on=(Product.issuer == product_issuer.id))
+            .where(GiftCard.id == slot("card")).for_update(of=GiftCard))
+
+
+_CARD_AND_PRODUCT = CompiledStatement(_card_and_product)
+#: How each part of a row of :data:`_CARD_AND_PRODUCT` becomes a model instance.
+_PLANS = [RowPlan.for_model(model) for model in (GiftCard, Issuer, Product, Issuer)]
+
+
+def card_to_redeem(pk: int, product_id: str | None = None) -> tuple[GiftCard | None, Product | None]:
     """The card a redemption debits, read and locked first in its transaction (None: no such
     card). On PostgreSQL it comes with ``next_entry_id``, the id of the entry that
-    :func:`redeem` then writes in the statement that debits the card."""
+    :func:`redeem` then writes in the statement that debits the card; and, when the body
+    names a product by ``product_id``, the same statement reads it, with its issuer (None:
+    not read, or no such product: the caller reads it the usual way)."""
     if not is_postgres():
-        return card_or_none(pk, lock=True)
-    return _CARD_TO_REDEEM.first(pk) if 0 < pk <= MAX_ID else None
+        return card_or_none(pk, lock=True), None
+    if not 0 < pk <= MAX_ID:
+        return None, None
+    if product_id is None or PLAIN_QUERIES:
+        return _CARD_TO_REDEEM.first(pk), None
+    rows = _CARD_AND_PRODUCT.execute(card=pk, product_id=product_id).fetchall()
+    if not rows:
+        return None, None
+    row, parts = rows[0], []
+    start = 0
+    for plan in _PLANS:
+        parts.append(row[start:start + len(plan.columns)])
+        start += len(plan.columns) + (1 if plan is _PLANS[1] else 0)  # the entry's id follows the issuer
+    card, issuer, product, product_issuer = (plan.build([part])[0] for plan, part in zip(_PLANS, parts))
+    card.__rel__["issuer"] = issuer
+    card.next_entry_id = row[len(_PLANS[0].columns) + len(_PLANS[1].columns)]
+    if product.id is None:
+        return card, None
+    product.__rel__["issuer"] = product_issuer
+    return card, product
 
 
 def _hold_user(user_pk: int | None) -> None:
