@@ -29,7 +29,7 @@ from ..db import is_postgres
 from ..errors import Conflict
 from ..events.outbox import PendingEvent, insert_event_after, with_subscriptions
 from ..models import GiftCard, Hold, Issuer, Product, Transaction, User
-from ..query.compiled import PLAIN_QUERIES, CompiledSelect, CompiledStatement
+from ..query.compiled import CompiledSelect, CompiledStatement
 from ..query.rows import RowPlan
 from .actors import shown_code
 from .cards import REDEEMED, today_utc, usable
@@ -116,7 +116,7 @@ def card_to_redeem(pk: int, product_id: str | None = None) -> tuple[GiftCard | N
         return card_or_none(pk, lock=True), None
     if not 0 < pk <= MAX_ID:
         return None, None
-    if product_id is None or PLAIN_QUERIES:
+    if product_id is None:
         return _CARD_TO_REDEEM.first(pk), None
     rows = _CARD_AND_PRODUCT.execute(card=pk, product_id=product_id).fetchall()
     if not rows:
