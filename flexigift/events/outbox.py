@@ -9,6 +9,7 @@ their transaction.
 """
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any, Callable, Iterable, Sequence
 
@@ -48,12 +49,19 @@ def record_event(type: str, resource: tuple[str, int], representation: dict[str,
     return record_events(type, [(resource[0], resource[1], representation, issuer_id)])[0]
 
 
-def record_events(type: str, events: Iterable[tuple[str, int, dict[str, Any], int | None]]) -> list[int]:
-    """Several events of one type (kind, id, representation, issuer id), in bulk; their ids."""
-    actor, now = current_actor(), utcnow()
-    rows = [(type, kind, pk, issuer_id, dumps(json_value(representation)).decode(), actor.name,
+def _event_rows(type: str, events: Iterable[tuple[str, int, dict[str, Any], int | None]],
+                now: datetime.datetime) -> list[tuple]:
+    """The columns (:data:`_EVENT_FIELDS`) of events of one type (kind, id, representation, issuer id)."""
+    actor = current_actor()
+    return [(type, kind, pk, issuer_id, dumps(json_value(representation)).decode(), actor.name,
              actor.role, actor.token_id, Event.date_created.db_value(now))
             for kind, pk, representation, issuer_id in events]
+
+
+def record_events(type: str, events: Iterable[tuple[str, int, dict[str, Any], int | None]]) -> list[int]:
+    """Several events of one type (kind, id, representation, issuer id), in bulk; their ids."""
+    now = utcnow()
+    rows = _event_rows(type, events, now)
     if not rows:
         return []
     if len(rows) == 1 and is_postgres():  # the event and the subscriptions in one round trip
@@ -84,6 +92,44 @@ def _event_and_subscriptions(slot) -> peewee.Query:
 
 
 _EVENT_AND_SUBSCRIPTIONS = CompiledStatement(_event_and_subscriptions)
+
+
+# -- an event written by the statement of the change it announces (PostgreSQL) ---------
+class PendingEvent:
+    """The event ``type`` about ``row`` (a ``kind`` resource), represented before the row is
+    written, for a statement that writes both (:func:`insert_event_after`); then
+    :meth:`written` owes its deliveries. The row must be as it will be written."""
+
+    def __init__(self, type: str, kind: str, row: Any):
+        self.type, self.now = type, utcnow()
+        [(pk, representation, issuer_id)] = _representers[kind]([row])
+        self.issuer_id = issuer_id
+        row = _event_rows(type, [(kind, pk, representation, issuer_id)], self.now)[0]
+        self.values = {f"event_{name}": value for name, value in zip(_EVENT_SLOTS, row)}
+
+    def written(self, event_id: int, subscriptions: list[tuple[int, int | None, str]]) -> None:
+        """The statement wrote the event (``event_id``) and read ``subscriptions`` (id,
+        issuer id, event types): the deliveries it is owed."""
+        _owe_deliveries(self.type, [(event_id, self.issuer_id)], self.now, subscriptions)
+
+
+def insert_event_after(source: peewee.CTE, slot, cast: Callable[[peewee.Field, peewee.Node], peewee.Node],
+                       ) -> peewee.CTE:
+    """PostgreSQL: a CTE that inserts the event of :class:`PendingEvent`'s values (in slots
+    named ``event_`` and the event's field, each given its column's type by ``cast``) once for
+    each row of ``source`` (none when the change it announces wrote nothing), returning its id."""
+    values = peewee.Select(from_list=[source],
+                           columns=[cast(field, slot(f"event_{field.name}")) for field in _EVENT_FIELDS])
+    return Event.insert_from(values, list(_EVENT_FIELDS)).returning(Event.id).cte("new_event", columns=("id",))
+
+
+def with_subscriptions(new_event: peewee.CTE, *columns: peewee.Node) -> peewee.Select:
+    """A select of ``columns`` beside the new event's id and every subscription (id, issuer
+    id, event types; one row with none when there is no subscription): never cached, as
+    :data:`_SUBSCRIPTIONS`."""
+    return (peewee.Select(from_list=[new_event],
+                          columns=[new_event.c.id, *columns, Webhook.id, Webhook.issuer_id, Webhook.event_types])
+            .join(Webhook, peewee.JOIN.LEFT_OUTER, on=peewee.SQL("TRUE")))
 
 
 def _owe_deliveries(type: str, events: list[tuple[int, int | None]], now,

@@ -1,6 +1,7 @@
 """Turning an internal representation into a response, in the negotiated type."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from flask import Response as FlaskResponse, g
@@ -16,6 +17,11 @@ from .context import current_g, current_request
 from .urls import Urls, request_root
 
 
+#: A Location werkzeug's ``iri_to_uri`` leaves as it is (lower-case host, unreserved path):
+#: ours, on every 201.
+_PLAIN_LOCATION = re.compile(r"https?://[a-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/\-]*)?")
+
+
 class Response(FlaskResponse):
     """Flask's response, without the copy of its headers on the way out when there is
     nothing to fix in them (the object answers one request and is then dropped)."""
@@ -23,9 +29,16 @@ class Response(FlaskResponse):
     def get_wsgi_headers(self, environ):
         if self.status_code in (200, 201) and self.is_sequence:
             headers = self.headers
-            names = {name.lower() for name, _ in headers}
-            if "content-length" in names and "location" not in names and "content-location" not in names:
-                return headers
+            length = False
+            for name, value in headers:
+                name = name.lower()
+                if name == "content-length":
+                    length = True
+                elif name == "content-location" or (name == "location" and not _PLAIN_LOCATION.fullmatch(value)):
+                    break
+            else:
+                if length:
+                    return headers
         return super().get_wsgi_headers(environ)
 
 

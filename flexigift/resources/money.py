@@ -21,7 +21,8 @@ from ..db import database
 from ..auth.principal import current_principal
 from ..auth.roles import CHECKOUT
 from ..auth.scopes import CheckoutScope
-from ..errors import Forbidden, ValidationFailed
+from ..errors import ApiError, Forbidden, ValidationFailed
+from ..http.bodies import JSON_TYPES
 from ..http.urls import Urls
 from ..models import GiftCard, Issuer, Product, Transaction, User
 from ..money import amounts_in
@@ -31,7 +32,7 @@ from ..services import idempotency, ledger, redemptions
 from ..services.actors import shown_code
 from .actions import ActionView, register_action
 from .endpoint import MAX_ID
-from .inputs import action_body, idempotency_key, idempotency_ttl
+from .inputs import action_body, idempotency_key, idempotency_ttl, request_body
 from .links import linked_id
 from .presenter import current_presenter
 from .transactions import transactions
@@ -106,14 +107,18 @@ class RedeemView(CardAction):
 
     name, title, schema = "redeem", "Pay for a product with this card", RedeemSchema()
     card: GiftCard | None = None
+    product: Product | None = None
 
     def currency_for(self, id: int) -> str | None:
         # The card the redemption debits, read (and locked) once: its currency reads the body.
-        self.card = ledger.card_or_none(id, lock=True)
+        # The product the body names by product_id comes with it (checked once the body is).
+        self.card, self.product = redemptions.card_to_redeem(id, _product_id_sent())
         return None if self.card is None else self.card.currency_code
 
     def resolve(self, id: int, data: dict[str, Any], links: Any) -> dict[str, Any]:
-        product = _product(data.get("product_id"), links)
+        product = self.product
+        if product is None or links is not None or data.get("product_id") != product.product_id:
+            product = _product(data.get("product_id"), links)
         payer = _payer(data.get("user_id"))
         _check_possession(id, payer)
         return {**data, "product_id": product.product_id, "product": product, "payer": payer}
@@ -123,6 +128,19 @@ class RedeemView(CardAction):
                              order_reference=command.get("order_reference"),
                              allow_partial=command["allow_partial"], idempotency_key=key,
                              payer=command["payer"], card=self.card)
+
+
+def _product_id_sent() -> str | None:
+    """The product_id a JSON body names, as sent (None: none, a link, or a body that its
+    reading, which follows, refuses): only to read the product with the card."""
+    if request.mimetype not in JSON_TYPES:
+        return None
+    try:
+        body, _ = request_body()
+    except ApiError:
+        return None
+    product_id = body.get("product_id")
+    return product_id if isinstance(product_id, str) and "_links" not in body else None
 
 
 def _payer(user_id: str | None) -> User | None:

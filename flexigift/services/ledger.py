@@ -117,12 +117,19 @@ def entry_values(card_pk: int, kind: str, amount: int, balance_after: int | None
     return values
 
 
-def written_entry(entry_id: int, values: dict, currency_code: str | None = None,
-                  issuer_id: int | None = None) -> Transaction:
-    """The entry just inserted (``values``, as :func:`entry_values` made them), its event written."""
+def entry_as_written(entry_id: int, values: dict, currency_code: str | None = None,
+                     issuer_id: int | None = None) -> Transaction:
+    """The entry of ``values`` (as :func:`entry_values` made them) as it is (or will be) written."""
     entry = Transaction(id=entry_id, **values)
     if currency_code is not None:
         entry.gift_card = GiftCard(id=values["gift_card"], currency_code=currency_code, issuer=issuer_id)
+    return entry
+
+
+def written_entry(entry_id: int, values: dict, currency_code: str | None = None,
+                  issuer_id: int | None = None) -> Transaction:
+    """The entry just inserted (``values``, as :func:`entry_values` made them), its event written."""
+    entry = entry_as_written(entry_id, values, currency_code, issuer_id)
     if values["kind"] in events.LEDGER_TYPES:
         events.emit(events.LEDGER_TYPES[values["kind"]], "transaction", entry)
     return entry

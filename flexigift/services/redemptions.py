@@ -7,9 +7,13 @@ balance less what the card's active holds reserve, summed inside the UPDATE,
 after the row lock was taken, so no hold committed meanwhile is missed and
 none can be placed until this commits). On PostgreSQL the ledger entry is
 written by the same statement (a data-modifying CTE: no entry without its
-debit, none when the debit matched no row); on SQLite by the next one. The
-entry's event and the subscriptions it is owed to are one more statement on
-PostgreSQL (:mod:`..events.outbox`).
+debit, none when the debit matched no row), and so is the entry's event, with
+the subscriptions it is owed to read beside it (:mod:`..events.outbox`): the
+read of the card (:func:`card_to_redeem`) takes the entry's id from its
+sequence, and the row lock it takes fixes the balance the entry will show, so
+the entry and its event are represented before the statement writes them (the
+balance the debit returns is checked against it). On SQLite the entry and the
+event are the next statements.
 
 When the debit matches no row the card is read again, with its holds, to say
 why (409): the refusal costs statements, a payment does not.
@@ -20,13 +24,17 @@ import datetime
 
 import peewee
 
+from .. import events
 from ..db import is_postgres
 from ..errors import Conflict
-from ..models import GiftCard, Hold, Product, Transaction, User
-from ..query.compiled import CompiledStatement
+from ..events.outbox import PendingEvent, insert_event_after, with_subscriptions
+from ..models import GiftCard, Hold, Issuer, Product, Transaction, User
+from ..query.compiled import CompiledSelect, CompiledStatement
+from ..query.rows import RowPlan
 from .actors import shown_code
 from .cards import REDEEMED, today_utc, usable
-from .ledger import _ENTRY_DETAILS, _INSERT_ENTRY, _in, _refused, card_for_update, entry_values, written_entry
+from .ledger import (_ENTRY_DETAILS, _INSERT_ENTRY, MAX_ID, _in, _refused, card_for_update, card_or_none,
+                     entry_as_written, entry_values, written_entry)
 from .payments import held_on, refusals
 
 
@@ -63,10 +71,68 @@ def redeem(card_pk: int, product: Product, amount: int | None = None, *,
     _hold_user(card.user_id)
     values = entry_values(card.id, "redeem", -debit, None, product=product.id, user=card.user_id,
                           order_reference=order_reference, idempotency_key=idempotency_key, order=order)
+    if getattr(card, "next_entry_id", None) is not None:
+        entry = _debit_with_entry_and_event(card, product, debit, today, values)
+        if entry is None:
+            raise _why_not(card_for_update(card_pk), product, debit, today)
+        return entry
     entry_id = _debit_with_entry(card, product, debit, today, values)
     if entry_id is None:
         raise _why_not(card_for_update(card_pk), product, debit, today)
     return written_entry(entry_id, values, card.currency_code, card.issuer_id)
+
+
+#: PostgreSQL: the card to redeem, locked, with its issuer and the id its ledger entry will have.
+_NEXT_ENTRY_ID = f"nextval('{Transaction._meta.table_name}_id_seq')"
+_CARD_TO_REDEEM = CompiledSelect(lambda hole: GiftCard.select(
+    GiftCard, Issuer, peewee.SQL(_NEXT_ENTRY_ID).alias("next_entry_id"))
+    .join(Issuer).where(GiftCard.id == hole).for_update(of=GiftCard))
+
+
+def _card_and_product(slot) -> peewee.Query:
+    """PostgreSQL: :data:`_CARD_TO_REDEEM` and, in the same statement, the product named
+    ``slot("product_id")`` with its issuer (NULLs where there is no such product)."""
+    product_issuer = Issuer.alias()
+    return (GiftCard.select(GiftCard, Issuer, peewee.SQL(_NEXT_ENTRY_ID).alias("next_entry_id"),
+                            Product, product_issuer)
+            .join(Issuer, on=(GiftCard.issuer == Issuer.id))
+            .switch(GiftCard).join(Product, peewee.JOIN.LEFT_OUTER, on=(Product.product_id == slot("product_id")))
+            .join(product_issuer, peewee.JOIN.LEFT_OUTER, on=(Product.issuer == product_issuer.id))
+            .where(GiftCard.id == slot("card")).for_update(of=GiftCard))
+
+
+_CARD_AND_PRODUCT = CompiledStatement(_card_and_product)
+#: How each part of a row of :data:`_CARD_AND_PRODUCT` becomes a model instance.
+_PLANS = [RowPlan.for_model(model) for model in (GiftCard, Issuer, Product, Issuer)]
+
+
+def card_to_redeem(pk: int, product_id: str | None = None) -> tuple[GiftCard | None, Product | None]:
+    """The card a redemption debits, read and locked first in its transaction (None: no such
+    card). On PostgreSQL it comes with ``next_entry_id``, the id of the entry that
+    :func:`redeem` then writes in the statement that debits the card; and, when the body
+    names a product by ``product_id``, the same statement reads it, with its issuer (None:
+    not read, or no such product: the caller reads it the usual way)."""
+    if not is_postgres():
+        return card_or_none(pk, lock=True), None
+    if not 0 < pk <= MAX_ID:
+        return None, None
+    if product_id is None:
+        return _CARD_TO_REDEEM.first(pk), None
+    rows = _CARD_AND_PRODUCT.execute(card=pk, product_id=product_id).fetchall()
+    if not rows:
+        return None, None
+    row, parts = rows[0], []
+    start = 0
+    for plan in _PLANS:
+        parts.append(row[start:start + len(plan.columns)])
+        start += len(plan.columns) + (1 if plan is _PLANS[1] else 0)  # the entry's id follows the issuer
+    card, issuer, product, product_issuer = (plan.build([part])[0] for plan, part in zip(_PLANS, parts))
+    card.__rel__["issuer"] = issuer
+    card.next_entry_id = row[len(_PLANS[0].columns) + len(_PLANS[1].columns)]
+    if product.id is None:
+        return card, None
+    product.__rel__["issuer"] = product_issuer
+    return card, product
 
 
 def _hold_user(user_pk: int | None) -> None:
@@ -99,8 +165,8 @@ def _debit_query(slot) -> peewee.Query:
 
 _DEBIT = CompiledStatement(_debit_query)
 
-#: PostgreSQL's name of each peewee column type.
-_POSTGRES_TYPES = {**peewee.FIELD, **peewee.PostgresqlDatabase.field_types}
+#: PostgreSQL's name of each peewee column type (a value for a serial column is an integer).
+_POSTGRES_TYPES = {**peewee.FIELD, **peewee.PostgresqlDatabase.field_types, "AUTO": "INTEGER", "BIGAUTO": "BIGINT"}
 
 #: The entry's columns but its balance_after, which comes from the debit.
 _COLUMNS = [Transaction._meta.fields[name] for name in
@@ -119,6 +185,48 @@ def _debit_and_entry(slot) -> peewee.Query:
 
 
 _DEBIT_AND_ENTRY = CompiledStatement(_debit_and_entry)
+
+
+def _cast(field: peewee.Field, node: peewee.Node) -> peewee.Node:
+    return peewee.Cast(node, _POSTGRES_TYPES[field.field_type])
+
+
+def _debit_entry_and_event(slot) -> peewee.Query:
+    """PostgreSQL: the debit, the entry it makes (its id given) and the entry's event, one
+    statement; each subscription comes back beside the event's id and the entry's balance_after."""
+    debited = _debit_query(slot).cte("debited", columns=("balance",))
+    columns = [Transaction.id, *_COLUMNS]
+    source = peewee.Select(from_list=[debited],
+                           columns=[*(_cast(field, slot(field.name)) for field in columns), debited.c.balance])
+    entry = (Transaction.insert_from(source, [*columns, Transaction.balance_after])
+             .returning(Transaction.id, Transaction.balance_after).cte("entry", columns=("id", "balance_after")))
+    new_event = insert_event_after(entry, slot, _cast)
+    return (with_subscriptions(new_event, entry.c.balance_after).join(entry, peewee.JOIN.CROSS)
+            .with_cte(debited, entry, new_event))
+
+
+_DEBIT_ENTRY_AND_EVENT = CompiledStatement(_debit_entry_and_event)
+
+
+def _debit_with_entry_and_event(card: GiftCard, product: Product, amount: int, today: datetime.date,
+                                values: dict) -> Transaction | None:
+    """PostgreSQL: debit ``amount``, write the entry (``values``; its id the one the card's
+    read took) and its event in one statement; the entry, or None when the debit matched no
+    row (and nothing was written). The card's row lock, taken when it was read, fixes the
+    balance after the debit: the entry and its event are represented before they are written."""
+    values["balance_after"] = card.balance - amount
+    entry = entry_as_written(card.next_entry_id, values, card.currency_code, card.issuer_id)
+    event = PendingEvent(events.LEDGER_TYPES["redeem"], "transaction", entry)
+    rows = _DEBIT_ENTRY_AND_EVENT.execute(debit=amount, now=values["date_created"], card=card.id, today=today,
+                                          issuer=product.issuer_id, currency=product.issuer.currency_code,
+                                          id=card.next_entry_id, **values, **event.values).fetchall()
+    if not rows:
+        return None
+    event_id, balance_after = rows[0][:2]
+    if balance_after != values["balance_after"]:  # the row lock makes this impossible: never write a wrong event
+        raise RuntimeError(f"card {card.id}: the debit left {balance_after}, not {values['balance_after']}")
+    event.written(event_id, [tuple(row[2:]) for row in rows if row[2] is not None])
+    return entry
 
 
 def _debit_with_entry(card: GiftCard, product: Product, amount: int, today: datetime.date,
