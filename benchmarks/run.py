@@ -309,7 +309,7 @@ def main() -> int:
     arguments.cards = 20_000 if quick else 1_000_000
     arguments.page_repeat = 20 if quick else 100
     arguments.codes = 10_000 if quick else 100_000
-    arguments.code_rounds = 1 if quick else 3
+    arguments.code_rounds = 1 if quick else 2
     arguments.memory_requests = 5_000 if quick else 100_000
 
     print(f"Flexigift benchmarks{' (--quick: a smoke run, not figures)' if quick else ''}; {h.machine_summary()}")
