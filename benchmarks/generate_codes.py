@@ -45,20 +45,8 @@ TARGET_RATIO = 3.0
 
 
 def through_the_api(path: pathlib.Path, count: int) -> tuple[float, list[tuple], list[tuple]]:
-    """Seconds for the request, and the card and entry rows it wrote."""
-    app = create_app(Config(database_url=f"sqlite:///{path}", auth=False))
-    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost:3000"})
-    client.post_json("/issuers", {"name": "Bench"}, status=201)
-    started = time.perf_counter()
-    response = client.post_json("/issuers/1/generate_codes",
-                                {"number_of_codes": count, "length": 10, "balance": "25.00"}, status=201)
-    elapsed = time.perf_counter() - started
-    assert response.json["count"] == count
-    app.extensions["flexigift_db"].close_all()
-    with sqlite3.connect(path) as connection:
-        cards = connection.execute(f"SELECT {CARD_COLUMNS} FROM gift_card ORDER BY id").fetchall()
-        entries = connection.execute(f'SELECT {ENTRY_COLUMNS} FROM "transaction" ORDER BY id').fetchall()
-    return elapsed, cards, entries
+    """Seconds for the request, and the card and entry rows it wrote (SQLite)."""
+    return _timed_request(f"sqlite:///{path}", count, lambda: sqlite3.connect(path))
 
 
 CARD_COLUMNS = ("id, card_id, issuer_id, balance, initial_balance, currency_code, expiry_date, status, "
@@ -118,6 +106,12 @@ def through_the_api_on_postgres(url: str, count: int) -> tuple[float, list[tuple
     import psycopg
 
     fresh_postgres(url)
+    return _timed_request(url, count, lambda: psycopg.connect(url))
+
+
+def _timed_request(url: str, count: int, connect) -> tuple[float, list[tuple], list[tuple]]:
+    """One generate_codes request of ``count`` codes to an app on ``url``: its seconds, then
+    the card and entry rows it wrote, read through ``connect()`` (the plain driver)."""
     app = create_app(Config(database_url=url, auth=False))
     client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost:3000"})
     client.post_json("/issuers", {"name": "Bench"}, status=201)
@@ -127,7 +121,7 @@ def through_the_api_on_postgres(url: str, count: int) -> tuple[float, list[tuple
     elapsed = time.perf_counter() - started
     assert response.json["count"] == count
     app.extensions["flexigift_db"].close_all()
-    with psycopg.connect(url) as connection:
+    with connect() as connection:
         cards = connection.execute(f"SELECT {CARD_COLUMNS} FROM gift_card ORDER BY id").fetchall()
         entries = connection.execute(f'SELECT {ENTRY_COLUMNS} FROM "transaction" ORDER BY id').fetchall()
     return elapsed, cards, entries
