@@ -32,6 +32,8 @@ import time
 
 TARGET = 2.0
 PATH = "/users/5"
+#: Requests before the counted ones (caches filled, statements compiled).
+WARMUP = 100
 
 
 def flexigift_app():
@@ -89,13 +91,13 @@ def run_requests(which: str, count: int) -> None:
     """The child's job under valgrind: warm up, then ``count`` requests."""
     call = caller(APPS[which]())
     gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
-    for _ in range(200):
+    for _ in range(WARMUP):
         call()
     for _ in range(count):
         call()
 
 
-def instructions(which: str, first: int = 100, second: int = 600) -> float | None:
+def instructions(which: str, first: int = 50, second: int = 250) -> float | None:
     """Instructions per request of ``which``, or None without valgrind."""
     if shutil.which("valgrind") is None:
         return None
