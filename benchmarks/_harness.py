@@ -232,13 +232,16 @@ def python_load(port: int, next_request: Callable[[random.Random, int, int], Req
 
 # -- a lean load client: asyncio over raw sockets ----------------------------------
 def socket_load(port: int, next_request: Callable[[random.Random, int, int], Request], *,
-                connections: int, max_seconds: float, seed: int = 1) -> LoadResult:
+                connections: int, max_seconds: float, seed: int = 1,
+                max_requests: int | None = None) -> LoadResult:
     """:func:`python_load` for a server that must not share its cores with a heavy client:
     one thread, ``connections`` keep-alive connections multiplexed by asyncio, each
     request written as bytes and its response read by ``Content-Length`` (or chunks).
     One request at a time per connection (no pipelining), as a real client sends them.
-    Stops after ``max_seconds``."""
+    Stops after ``max_seconds``, or once ``max_requests`` in all have been sent."""
     import asyncio
+
+    unsent = [max_requests]  # one thread: the connections take from it in turn
 
     async def connection(index: int, deadline: float, statuses: Counter, counts: list[int]) -> None:
         rng = random.Random(seed * 1000 + index)
@@ -246,6 +249,10 @@ def socket_load(port: int, next_request: Callable[[random.Random, int, int], Req
         sequence = 0
         try:
             while time.monotonic() < deadline:
+                if unsent[0] is not None:
+                    if unsent[0] <= 0:
+                        break
+                    unsent[0] -= 1
                 method, path, body = next_request(rng, index, sequence)
                 sequence += 1
                 payload = b"" if body is None else json.dumps(body).encode()

@@ -5,15 +5,16 @@ Run by hand (not in CI), from the repository root::
 
     python benchmarks/memory.py [--requests 100000] [--threads 8]
 
-Starts Flexigift under waitress (``_serve.py flexigift``, a subprocess on
-127.0.0.1) on a fresh SQLite database holding the demo data
+Starts Flexigift as the README recommends for production (granian, ``wsgi:app``),
+with one worker process, on 127.0.0.1 and a fresh SQLite database holding the demo data
 (``flexigift.demo.load_demo_data``), 1,000 more users and 200 more gift cards.
-It reads the server's resident set (VmRSS, and the peak VmHWM, from
+It reads the worker's resident set (VmRSS, and the peak VmHWM, from
 ``/proc/<pid>/status``) once the server answers, after a warm-up of 1,000
 requests, and every tenth of the way through the measured requests: a mix of
 ``GET /users/<id>`` (60 %), ``GET /gift_cards?limit=20&zoom=user`` at a random
 offset (25 %), ``GET /`` (10 %), ``PATCH /users/<id>`` (3 %) and ``POST /users``
-(2 %), sent by a Python client over keep-alive connections. MB here are 10^6
+(2 %), sent over keep-alive connections by an asyncio client (one thread, so
+the server keeps most of the CPU). MB here are 10^6
 bytes. Growth is counted from the end of the warm-up. The exit status is 1 when
 the final RSS or the growth misses its target, or when a request failed.
 """
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import pathlib
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +81,20 @@ def request_mix(user_count: int, card_count: int, phase: str):
     return next_request
 
 
+def start_granian(database: pathlib.Path, threads: int, workdir: pathlib.Path) -> h.Server:
+    """``wsgi:app`` under granian as the README runs it in production, with one worker."""
+    port = h.free_port()
+    log = workdir / "granian.log"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "FLEXIGIFT_AUTH": "off",
+           "PYTHONPATH": os.pathsep.join([str(h.HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", h.HOST, "--port", str(port),
+               "--workers", "1", "--blocking-threads", str(threads), "wsgi:app"]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=h.HERE.parent, env=env)
+    return h.Server("flexigift", process, port, log)
+
+
 def megabytes(kib: int) -> float:
     return kib * 1024 / 1e6
 
@@ -97,7 +114,7 @@ class Run:
         remaining = self.deadline - time.monotonic()
         if requests <= 0 or remaining <= 0:
             return 0
-        result = h.python_load(self.server.port, request_mix(self.user_count, self.card_count, phase),
+        result = h.socket_load(self.server.port, request_mix(self.user_count, self.card_count, phase),
                                connections=self.connections, max_requests=requests, max_seconds=remaining,
                                seed=zlib.crc32(phase.encode()) & 0xFFFF)
         bad = result.errors + sum(count for status, count in result.statuses.items()
@@ -111,7 +128,15 @@ class Run:
         return result.requests
 
     def rss(self) -> dict[str, int]:
-        return h.rss_kib(self.server.pid)
+        return h.rss_kib(self.worker)
+
+    @property
+    def worker(self) -> int:
+        """The process serving the requests: granian's one worker, a child of its main process."""
+        children = h.process_tree(self.server.pid)[1:]
+        if len(children) != 1:
+            raise RuntimeError(f"expected one granian worker under pid {self.server.pid}, found {children}")
+        return children[0]
 
 
 def measure(run: Run, warmup: int, requests: int, samples: int) -> tuple[int, int, int, int, int]:
@@ -162,8 +187,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument("--users", type=int, default=1_000, help="users added to the demo data")
     parser.add_argument("--cards", type=int, default=200, help="gift cards added to the demo data")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
-    parser.add_argument("--connections", type=int, default=4, help="client threads, one connection each")
+    parser.add_argument("--threads", type=int, default=4, help="granian's blocking threads")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections of the client")
     parser.add_argument("--samples", type=int, default=10, help="RSS readings during the measured requests")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop the load after this long")
     arguments = parser.parse_args()
@@ -176,9 +201,9 @@ def main() -> int:
             user_count = fill_database(database, arguments.users, arguments.cards)
             card_count = arguments.cards + 8
             print(f"Memory benchmark: {user_count} users, {card_count} gift cards; {h.machine_summary()}")
-            print(f"  server: waitress with {arguments.threads} threads; client: Python http.client, "
+            print(f"  server: granian, 1 worker, {arguments.threads} blocking threads; client: asyncio, "
                   f"{arguments.connections} keep-alive connections")
-            servers.append(h.start_python_app("flexigift", database, arguments.threads, workdir))
+            servers.append(start_granian(database, arguments.threads, workdir))
             servers[0].wait_ready("/")
             run = Run(servers[0], user_count, card_count, arguments.connections,
                       time.monotonic() + arguments.max_seconds)
