@@ -45,6 +45,7 @@ class Registry:
         self.home_links: list[tuple[str, str]] = []  # (name, title): fg:<name> → /<name> from GET /
         self.relations: dict[str, Relation] = {}
         self.link_providers: dict[str, dict[str, LinkProvider]] = {}
+        self._providers: dict[str, tuple[LinkProvider, ...]] = {}  # kind → its providers, asked per item
         self.writes: dict[str, dict[str, Schema]] = {}  # view name → {method: schema}
 
     def add_endpoint(self, endpoint, *, home: bool = True) -> None:
@@ -69,9 +70,13 @@ class Registry:
     def add_links(self, kind: str, name: str, provider: LinkProvider) -> None:
         """Have every ``kind`` resource carry the links ``provider`` gives (set once per ``name``)."""
         self.link_providers.setdefault(kind, {})[name] = provider
+        self._providers.pop(kind, None)
 
     def providers_of(self, kind: str) -> tuple[LinkProvider, ...]:
-        return tuple(self.link_providers.get(kind, {}).values())
+        providers = self._providers.get(kind)
+        if providers is None:
+            providers = self._providers[kind] = tuple(self.link_providers.get(kind, {}).values())
+        return providers
 
     def declare_writes(self, view: str, writes: dict[str, Schema]) -> None:
         """Say which schema each write method of the view named ``view`` accepts."""

@@ -53,15 +53,16 @@ class UserEndpoint(Endpoint):
 
     def properties(self, user: User) -> dict[str, Any]:
         cards = getattr(user, "card_ids", None)
+        data = user.__data__  # the row's values, as the fields' descriptors would read them
         return {
-            "user_id": user.user_id,
-            "amazon_id": user.amazon_id,
-            "name": user.name,
-            "email": user.email,
+            "user_id": data.get("user_id"),
+            "amazon_id": data.get("amazon_id"),
+            "name": data.get("name"),
+            "email": data.get("email"),
             "gift_cards": [shown_code(code) for code in (card_ids_of(user) if cards is None else cards)],
-            "id": user.id,
-            "date_created": iso(user.date_created),
-            "date_modified": iso(user.date_modified),
+            "id": data.get("id"),
+            "date_created": iso(data.get("date_created")),
+            "date_modified": iso(data.get("date_modified")),
         }
 
     def links(self, user: User, urls) -> dict[str, Link]:
