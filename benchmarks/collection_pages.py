@@ -107,6 +107,7 @@ def bulk_insert(db, model, columns: tuple[str, ...], rows) -> None:
     names = ", ".join(f'"{column}"' for column in columns)
     converted = (tuple(field.db_value(value) for field, value in zip(fields, row)) for row in rows)
     if is_postgres(db):
+        db.execute_sql("SET LOCAL statement_timeout = 0")  # a million rows take longer than the app's cap
         with db.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in converted:
                 copy.write_row(row)
