@@ -77,17 +77,25 @@ class _NamedTables(peewee.AliasManager):
         super().__setitem__(source, alias)
 
 
-class _Where(peewee.ColumnBase):
-    """The condition, in a query written once: notes where its parameters land."""
+class _Where(peewee.Expression):
+    """The condition, in a query written once: notes where its parameters land.
+
+    It is an expression, flat when the condition is, so that peewee writes it as it
+    writes the condition (a list in parentheses holding one expression makes it flat).
+    """
 
     def __init__(self, node: Any, spans: list[tuple[int, int]]):
-        super().__init__()
+        super().__init__(node, "", None, flat=not isinstance(node, peewee.Expression) or node.flat)
         self.node = node
         self.spans = spans
 
     def __sql__(self, context):
+        node = self.node
+        if self.flat and isinstance(node, peewee.Expression) and not node.flat:
+            node = node.clone()
+            node.flat = True
         start = len(context._values)
-        context.sql(self.node)
+        context.sql(node)
         self.spans.append((start, len(context._values)))
         return context
 
@@ -110,6 +118,9 @@ class ShapedSelects:
 
     def __init__(self, size: int = MAX_SHAPES):
         self.size = size
+        #: Queries peewee wrote in full because their shape could not be reused (a node
+        #: peewee writes otherwise when it stands in a query than on its own).
+        self.refused = 0
         self._written = weakref.WeakKeyDictionary()  # database → OrderedDict of (key, shape) → SQL
         self._lock = threading.Lock()
 
@@ -128,9 +139,11 @@ class ShapedSelects:
         cache = self._cache(db)
         written = cache.get((key, shape))
         if written is None:
-            written = self._write(db, build, condition.node, len(params))
-            if written is None:  # not a shape this can reuse: peewee writes it in full
-                return db.get_sql_context().sql(build(condition.node, values.__getitem__)).query()
+            plain = db.get_sql_context().sql(build(condition.node, values.__getitem__)).query()
+            written = self._write(db, build, condition.node, params, values, plain)
+            if written is None:  # not a shape this can reuse: peewee writes it in full each time
+                self.refused += 1
+                return plain
             with self._lock:
                 cache[(key, shape)] = written
                 while len(cache) > self.size:
@@ -139,9 +152,12 @@ class ShapedSelects:
             with self._lock:
                 if (key, shape) in cache:
                     cache.move_to_end((key, shape))
-        sql, spec = written
-        return sql, [params[at] if how == _CONDITION else values[at] if how == _VALUE else at
-                     for how, at in spec]
+        return _filled(written, params, values)
+
+    def kept(self) -> int:
+        """How many written queries are kept, over every database."""
+        with self._lock:
+            return sum(len(cache) for cache in self._written.values())
 
     def _cache(self, db: peewee.Database) -> OrderedDict:
         cache = self._written.get(db)
@@ -151,13 +167,15 @@ class ShapedSelects:
         return cache
 
     @staticmethod
-    def _write(db: peewee.Database, build: Build, node: Any, count: int) -> tuple[str, list] | None:
-        """The query's SQL, and where each of its parameters comes from."""
+    def _write(db: peewee.Database, build: Build, node: Any, condition_params: list,
+               values: dict[str, Any], plain: tuple[str, list]) -> tuple[str, list] | None:
+        """The query's SQL, and where each of its parameters comes from; None unless that
+        gives this call's query exactly as peewee writes it (``plain``)."""
         spans: list[tuple[int, int]] = []
         where = _Where(node, spans) if node is not None else None
         sql, params = db.get_sql_context().sql(build(where, lambda name: peewee.Value(
             _Slot(name), converter=False))).query()
-        if any(end - start != count for start, end in spans):
+        if any(end - start != len(condition_params) for start, end in spans):
             return None
         spec = []
         for index, param in enumerate(params):
@@ -168,4 +186,13 @@ class ShapedSelects:
                 spec.append((_VALUE, param.name))
             else:
                 spec.append((_CONSTANT, param))
-        return sql, spec
+        written = (sql, spec)
+        if _filled(written, condition_params, values) != (plain[0], list(plain[1])):
+            return None
+        return written
+
+
+def _filled(written: tuple[str, list], params: list, values: dict[str, Any]) -> tuple[str, list]:
+    """A written query's SQL, and its parameters for this call."""
+    sql, spec = written
+    return sql, [params[at] if how == _CONDITION else values[at] if how == _VALUE else at for how, at in spec]
