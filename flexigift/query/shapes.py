@@ -52,14 +52,130 @@ class Condition:
     def written(self) -> tuple[Hashable, list]:
         """(shape, parameters): the condition's SQL and the tables it names; its values."""
         if self._written is None:
-            if self.node is None:
-                self._written = (None, [])
-            else:
-                context = database.obj.get_sql_context()
-                names = context.alias_manager = _NamedTables()
-                sql, params = context.sql(self.node).query()
-                self._written = ((sql, tuple(names.named)), params)
+            self._written = (None, []) if self.node is None else _read(database.obj, self.node)
         return self._written
+
+
+def _by_peewee(db: peewee.Database, node: Any) -> tuple[Hashable, list]:
+    """The shape and parameters of ``node``, as peewee writes it on its own."""
+    context = db.get_sql_context()
+    names = context.alias_manager = _NamedTables()
+    sql, params = context.sql(node).query()
+    return (sql, tuple(names.named)), params
+
+
+#: Per database: the outline of a condition (:class:`_Outline`) → its shape as peewee writes
+#: it, or None where the outline's parameters were not peewee's (then peewee writes each one).
+_OUTLINED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_OUTLINED_LOCK = threading.Lock()
+MAX_OUTLINES = 1024
+_UNSEEN = object()
+
+
+def _read(db: peewee.Database, node: Any) -> tuple[Hashable, list]:
+    """The shape and parameters of a condition: read from its nodes when they are the plain
+    comparisons filters make, and checked against peewee's writing the first time each
+    outline is seen; written by peewee otherwise."""
+    outline = _Outline.of(node)
+    if outline is None:
+        return _by_peewee(db, node)
+    known = _OUTLINED.get(db)
+    if known is None:
+        with _OUTLINED_LOCK:
+            known = _OUTLINED.setdefault(db, OrderedDict())
+    key, params = outline
+    shape = known.get(key, _UNSEEN)
+    if shape is not _UNSEEN:
+        return (shape, params) if shape is not None else _by_peewee(db, node)
+    shape, written = _by_peewee(db, node)
+    with _OUTLINED_LOCK:
+        known[key] = shape if written == params else None
+        while len(known) > MAX_OUTLINES:
+            known.popitem(last=False)
+    return shape, written
+
+
+class _Outline:
+    """Reads a condition's parameters as peewee would write them, and an outline of its SQL
+    (every node's kind, operator, field, function and length: what makes peewee write
+    different SQL), for the nodes filters are made of; None for any other node."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self):
+        self.key: list[Any] = []
+        self.params: list[Any] = []
+
+    @classmethod
+    def of(cls, node: Any) -> tuple[tuple, list] | None:
+        outline = cls()
+        try:
+            outline.read(node, None)
+        except _Unread:
+            return None
+        return tuple(outline.key), outline.params
+
+    def read(self, node: Any, converter: Callable[[Any], Any] | None) -> None:
+        kind = type(node)
+        if kind is peewee.Expression:
+            self.expression(node)
+        elif isinstance(node, peewee.Field) and not isinstance(node, peewee.FieldAlias):
+            self.key.append(("field", id(node)))
+        elif kind is peewee.Value:
+            self.value(node, converter)
+        elif kind is peewee.NodeList:
+            self.key.append(("list", node.glue, node.parens, len(node.nodes)))
+            for child in node.nodes:
+                self.read(child, converter)
+        elif kind is peewee.SQL:
+            self.key.append(("sql", node.sql))
+            self.params.extend(node.params or ())
+        elif kind is peewee.Function and node._filter is None and not node._order_by:
+            self.key.append(("function", node.name, len(node.arguments)))
+            for argument in node.arguments:
+                self.read(argument if isinstance(argument, peewee.Node) else peewee.Value(argument, False), converter)
+        elif kind is peewee.Negated:
+            self.key.append(("not",))
+            self.read(node.node, converter)
+        elif isinstance(node, peewee.Node) or peewee.is_model(node):
+            raise _Unread
+        else:  # a plain value, as peewee wraps it
+            self.value(peewee.Value(node), converter)
+
+    def expression(self, node: peewee.Expression) -> None:
+        lhs = node.lhs
+        unwrapped = lhs.unwrap() if isinstance(lhs, peewee.WrappedNode) else lhs
+        converter = unwrapped.db_value if isinstance(unwrapped, peewee.Field) and lhs._coerce else None
+        rhs, op = node.rhs, node.op
+        self.key.append(("expression", op, node.flat))
+        if op in (peewee.OP.IN, peewee.OP.NOT_IN) and not (
+                isinstance(rhs, (list, tuple)) and rhs or isinstance(rhs, peewee.Value) and rhs.multi and rhs.values):
+            raise _Unread  # peewee writes an empty list its own way, and a subquery is no plain value
+        self.read(lhs, converter)
+        if rhs is None and op in (peewee.OP.IS, peewee.OP.IS_NOT):
+            self.key.append(("null",))
+        else:
+            self.read(rhs, converter)
+
+    def value(self, node: peewee.Value, converter: Callable[[Any], Any] | None) -> None:
+        if node.multi:
+            self.key.append(("values", len(node.values)))
+            for value in node.values:
+                self.read(value, converter)
+            return
+        value = node.value
+        if node.converter:
+            value = node.converter(value)
+        elif node.converter is None and converter:
+            value = converter(value)
+        if isinstance(value, peewee.Node) or peewee.is_model(value):
+            raise _Unread
+        self.key.append(("value",))
+        self.params.append(value)
+
+
+class _Unread(Exception):
+    """A node :class:`_Outline` does not read (peewee writes the condition instead)."""
 
 
 class _NamedTables(peewee.AliasManager):
