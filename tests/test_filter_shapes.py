@@ -139,6 +139,20 @@ def test_every_operator_reuses_its_shape_with_other_values(capped, operator):
     assert endpoint.shapes.kept() == kept
 
 
+@pytest.mark.parametrize("filter_", ["card_id=gap*", "card_id:not=*1", "balance:greaterthan=50",
+                                     "status=disabled", "date_created:lessthan=2030-01-01", "id:in=1,2"])
+def test_a_condition_seen_before_is_read_without_peewee(capped, monkeypatch, filter_):
+    """Filters' plain comparisons are read from their nodes once peewee has written one like them."""
+    capped.get(f"/gift_cards?{filter_}&limit=2", headers={"Accept": HAL})
+    written = []
+    by_peewee = shapes._by_peewee
+    monkeypatch.setattr(shapes, "_by_peewee", lambda db, node: written.append(node) or by_peewee(db, node))
+    other = filter_.replace("gap", "kohls").replace("1", "2").replace("50", "60").replace("disabled", "redeemed")
+    response = capped.get(f"/gift_cards?{other}&limit=2", headers={"Accept": HAL})
+    assert response.status_int == 200
+    assert written == []
+
+
 def test_plain_queries_keep_no_shapes(capped, monkeypatch):
     monkeypatch.setattr(compiled, "PLAIN_QUERIES", True)
     capped.get("/gift_cards?card_id=gap*&limit=2", headers={"Accept": HAL})

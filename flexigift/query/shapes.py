@@ -5,8 +5,10 @@ change its SQL: ``card_id=gap*`` and ``card_id=kohls*`` differ only in their
 parameters. peewee writes the whole SQL of every query anew, which for the
 count and the page of a filtered collection costs several times what running
 them does. Here each query is written once per *shape* of its condition, and a
-request has peewee write only the condition itself: a few nodes, whose SQL
-names the shape and whose parameters are the request's.
+request only reads its condition: the parameters and an outline of the SQL,
+straight from the nodes filters make (:class:`_Outline`, checked against
+peewee's writing the first time each outline is seen), or, for any other node,
+as peewee writes the condition on its own.
 
 A shape is the condition's SQL on its own and the tables it names, in the
 order it names them (two conditions that read alike but name different tables
@@ -19,7 +21,8 @@ peewee wrote the first time.
 Clients can ask for any number of shapes (filters combine, ``in`` lists have
 any length), so an endpoint keeps only the ``MAX_SHAPES`` it used last, per
 database. ``FLEXIGIFT_PLAIN_QUERIES=1`` (:mod:`.compiled`) has peewee write
-every query in full instead, as it does for any query.
+every query in full instead, as it does for any query. A written query is kept
+only when it gives the call's query exactly as peewee writes it.
 """
 from __future__ import annotations
 
@@ -227,6 +230,8 @@ class _Slot:
 
 #: How one parameter of a written query is found at each call.
 _CONSTANT, _CONDITION, _VALUE = 0, 1, 2
+#: Kept for a query whose shape cannot be reused, so peewee writes it at once next time.
+_REFUSED = ("refused", [])
 
 
 class ShapedSelects:
@@ -257,17 +262,18 @@ class ShapedSelects:
         if written is None:
             plain = db.get_sql_context().sql(build(condition.node, values.__getitem__)).query()
             written = self._write(db, build, condition.node, params, values, plain)
-            if written is None:  # not a shape this can reuse: peewee writes it in full each time
+            if written is _REFUSED:
                 self.refused += 1
-                return plain
             with self._lock:
                 cache[(key, shape)] = written
                 while len(cache) > self.size:
                     cache.popitem(last=False)
-        else:
-            with self._lock:
-                if (key, shape) in cache:
-                    cache.move_to_end((key, shape))
+            return plain
+        with self._lock:
+            if (key, shape) in cache:
+                cache.move_to_end((key, shape))
+        if written is _REFUSED:  # not a shape this can reuse: peewee writes it in full each time
+            return db.get_sql_context().sql(build(condition.node, values.__getitem__)).query()
         return _filled(written, params, values)
 
     def kept(self) -> int:
@@ -285,14 +291,14 @@ class ShapedSelects:
     @staticmethod
     def _write(db: peewee.Database, build: Build, node: Any, condition_params: list,
                values: dict[str, Any], plain: tuple[str, list]) -> tuple[str, list] | None:
-        """The query's SQL, and where each of its parameters comes from; None unless that
-        gives this call's query exactly as peewee writes it (``plain``)."""
+        """The query's SQL, and where each of its parameters comes from; refused unless
+        that gives this call's query exactly as peewee writes it (``plain``)."""
         spans: list[tuple[int, int]] = []
         where = _Where(node, spans) if node is not None else None
         sql, params = db.get_sql_context().sql(build(where, lambda name: peewee.Value(
             _Slot(name), converter=False))).query()
         if any(end - start != len(condition_params) for start, end in spans):
-            return None
+            return _REFUSED
         spec = []
         for index, param in enumerate(params):
             span = next((start for start, end in spans if start <= index < end), None)
@@ -304,7 +310,7 @@ class ShapedSelects:
                 spec.append((_CONSTANT, param))
         written = (sql, spec)
         if _filled(written, condition_params, values) != (plain[0], list(plain[1])):
-            return None
+            return _REFUSED
         return written
 
 
