@@ -113,20 +113,21 @@ def test_filtered_pages_send_what_peewee_sends(capped, monkeypatch, terms, order
     zoom = "zoom=user" if any(name.startswith("user:") for name, _, _ in terms) else ""
     paging = f"{seek}={offset + 1}" if seek else f"offset={offset}"
     url = "/gift_cards?" + "&".join(part for part in (*parts, zoom, order, f"limit={limit}", paging) if part)
+    monkeypatch.setattr(compiled, "PLAIN_QUERIES", False)  # (whatever FLEXIGIFT_PLAIN_QUERIES says)
     for _ in range(2):  # written, then reused
         fast = _sent(capped, url)
     assert registry_of(capped.app).endpoints["gift_cards"].shapes.refused == 0
     monkeypatch.setattr(compiled, "PLAIN_QUERIES", True)
     plain = _sent(capped, url)
-    monkeypatch.setattr(compiled, "PLAIN_QUERIES", False)
     assert fast[:2] == plain[:2], url
     assert fast[2] == plain[2], url
 
 
 @pytest.mark.parametrize("operator", [operator for operator in OPERATORS if operator != ":isdefined"])
-def test_every_operator_reuses_its_shape_with_other_values(capped, operator):
+def test_every_operator_reuses_its_shape_with_other_values(capped, monkeypatch, operator):
     """A second value of the same shape writes no new query: only its parameters change
     (in an order, so that neither value's page is walked)."""
+    monkeypatch.setattr(compiled, "PLAIN_QUERIES", False)
     endpoint = registry_of(capped.app).endpoints["gift_cards"]
     first = {"": "gap*", ":not": "gap*", ":in": "5,50", ":lessthan": "50", ":lessthanorequal": "50",
              ":greaterthan": "50", ":greaterthanorequal": "50"}[operator]
@@ -143,6 +144,7 @@ def test_every_operator_reuses_its_shape_with_other_values(capped, operator):
                                      "status=disabled", "date_created:lessthan=2030-01-01", "id:in=1,2"])
 def test_a_condition_seen_before_is_read_without_peewee(capped, monkeypatch, filter_):
     """Filters' plain comparisons are read from their nodes once peewee has written one like them."""
+    monkeypatch.setattr(compiled, "PLAIN_QUERIES", False)
     capped.get(f"/gift_cards?{filter_}&limit=2", headers={"Accept": HAL})
     written = []
     by_peewee = shapes._by_peewee
@@ -160,6 +162,7 @@ def test_plain_queries_keep_no_shapes(capped, monkeypatch):
 
 
 def test_the_shapes_kept_are_bounded_and_the_last_used_stay(capped, monkeypatch):
+    monkeypatch.setattr(compiled, "PLAIN_QUERIES", False)
     endpoint = registry_of(capped.app).endpoints["gift_cards"]
     monkeypatch.setattr(endpoint, "_shapes", shapes.ShapedSelects(size=4), raising=False)
     lists = [",".join(str(amount) for amount in range(1, length + 1)) for length in range(1, 9)]
@@ -181,6 +184,7 @@ def test_the_shapes_kept_are_bounded_and_the_last_used_stay(capped, monkeypatch)
     "/transactions?kind=issue&zoom=gift_card&gift_card:card_id=*1&limit=2&offset=1",
 ])
 def test_other_collections_send_what_peewee_sends(capped, monkeypatch, url):
+    monkeypatch.setattr(compiled, "PLAIN_QUERIES", False)
     fast = _sent(capped, url)
     monkeypatch.setattr(compiled, "PLAIN_QUERIES", True)
     plain = _sent(capped, url)
