@@ -135,8 +135,9 @@ class _Outline:
             self.params.extend(node.params or ())
         elif kind is peewee.Function and node._filter is None and not node._order_by:
             self.key.append(("function", node.name, len(node.arguments)))
-            for argument in node.arguments:
-                self.read(argument if isinstance(argument, peewee.Node) else peewee.Value(argument, False), converter)
+            for argument in node.arguments:  # (peewee takes a plain argument as it is)
+                plain = not isinstance(argument, peewee.Node)
+                self.read(peewee.Value(argument, False) if plain else argument, converter)
         elif kind is peewee.Negated:
             self.key.append(("not",))
             self.read(node.node, converter)
@@ -151,8 +152,9 @@ class _Outline:
         converter = unwrapped.db_value if isinstance(unwrapped, peewee.Field) and lhs._coerce else None
         rhs, op = node.rhs, node.op
         self.key.append(("expression", op, node.flat))
-        if op in (peewee.OP.IN, peewee.OP.NOT_IN) and not (
-                isinstance(rhs, (list, tuple)) and rhs or isinstance(rhs, peewee.Value) and rhs.multi and rhs.values):
+        listed = (isinstance(rhs, (list, tuple)) and rhs
+                  or isinstance(rhs, peewee.Value) and rhs.multi and rhs.values)
+        if op in (peewee.OP.IN, peewee.OP.NOT_IN) and not listed:
             raise _Unread  # peewee writes an empty list its own way, and a subquery is no plain value
         self.read(lhs, converter)
         if rhs is None and op in (peewee.OP.IS, peewee.OP.IS_NOT):
