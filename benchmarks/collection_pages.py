@@ -217,6 +217,8 @@ def main() -> int:
                         help="measure the data already loaded in the database (by an earlier run) instead of loading")
     parser.add_argument("--direct", action="store_true", help="call the WSGI app directly, no server")
     parser.add_argument("--profile", action="store_true", help="profile the deepest page (best with --direct)")
+    parser.add_argument("--profile-page", default="deep", choices=sorted(TARGETS) + ["single"],
+                        help="the request --profile profiles (default: deep)")
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
@@ -255,7 +257,7 @@ def main() -> int:
             assert fetch(paths["deep"]).count(b'"card_id"') >= 20, "the deepest page is not full"
             figures = medians(fetch, paths, arguments.repeat, arguments.warmup)
             if arguments.profile:
-                profile(fetch, paths["deep"], max(arguments.repeat // 4, 10))
+                profile(fetch, paths[arguments.profile_page], max(arguments.repeat // 4, 10))
         finally:
             stop()
             app.extensions["flexigift_db"].close_all()

@@ -16,6 +16,7 @@ from ..errors import BadRequest
 from ..models import COUNTED, RowCount
 from .fields import combined
 from .params import OPERATORS, FilterTerm, PageRequest
+from .shapes import Condition
 
 
 #: A page of the whole table this far in (or more) is found by the range of ids it holds, when
@@ -84,13 +85,6 @@ def _past(key, value, larger: bool, nullable: bool) -> Any:
     if value is None:
         return key.is_null(False)
     return key < value
-
-
-def _scalar(query: peewee.Query) -> Any:
-    """The one value ``query`` selects (without peewee's clone-and-wrap of ``scalar()``)."""
-    db = database.obj
-    sql, params = db.get_sql_context().sql(query).query()
-    return db.execute_sql(sql, params).fetchone()[0]
 
 
 class CollectionQuery:
@@ -202,6 +196,11 @@ class CollectionQuery:
         columns = [self.endpoint.filterable[name].column for name in names if name in self.endpoint.filterable]
         return any(getattr(column, "model", model) is not model for column in columns)
 
+    def _source(self, joined: bool) -> peewee.ModelSelect:
+        """The select a query of the collection starts from: the endpoint's, which joins
+        what its properties need, when ``joined``; else the bare table."""
+        return self.endpoint.select() if joined else self.endpoint.model.select()
+
     def page(self) -> Page:
         """The page's rows, in at most two queries: the count, and the page itself.
 
@@ -215,20 +214,18 @@ class CollectionQuery:
             return self._seek_page()
         endpoint, request = self.endpoint, self.request
         conditions = self.conditions()
-        where = combined(operator.and_, conditions) if conditions else None
+        where = Condition(combined(operator.and_, conditions) if conditions else None)
         ordering = self.ordering()  # checks the order fields before any query runs
         # Child filters (user:name=…) are subqueries on the item's own column: only
         # the item's own filters, and the order, can need the joined tables.
         filtered = [term.field for term in request.filters if not term.path]
         ordered = [name for name, _ in request.order]
-        count = endpoint.select() if self._joins_for(filtered) else endpoint.model.select()
-        base = endpoint.select() if self._joins_for(filtered + ordered) else endpoint.model.select()
-        if where is not None:
-            base, count = base.where(where), count.where(where)
+        joined = self._joins_for(filtered + ordered)
+        unfiltered = where.node is None
         total = more_than = None
         if endpoint.count_total:
-            total = self._count(count, where is None)
-            if total > self.count_cap and where is not None:
+            total = self._count(self._joins_for(filtered), where)
+            if total > self.count_cap and not unfiltered:
                 total, more_than = None, self.count_cap
         limit, offset, reverse = request.limit + (total is None), request.offset, False
         if total is not None:
@@ -237,10 +234,10 @@ class CollectionQuery:
                 offset, reverse = total - offset - limit, True
         rows = None
         if limit and more_than is not None and not request.order and not is_postgres():
-            rows = self._walked(base, where, limit, offset)
+            rows = self._walked(joined, where, limit, offset)
         if rows is None:
-            rows = self._rows(base, self.ordering(reverse) if reverse else ordering, limit, offset,
-                              reverse, where is None) if limit else []
+            rows = self._rows(joined, where, self.ordering(reverse) if reverse else ordering, limit, offset,
+                              reverse) if limit else []
         if reverse:
             rows.reverse()
         has_next = (request.offset + request.limit < total) if total is not None else len(rows) > request.limit
@@ -261,22 +258,25 @@ class CollectionQuery:
         ordered = [name for name, _ in request.order]
         joined = self._joins_for(filtered + ordered)
         seek = self._beyond(keys, self._anchor_keys(keys, anchor, joined), forward)
-        base = endpoint.select() if joined else model.select()
-        where = combined(operator.and_, [*conditions, seek])
+        where = Condition(combined(operator.and_, [*conditions, seek]))
         total = more_than = None
         if endpoint.count_total:
-            unfiltered = not conditions
-            count = (endpoint.select() if self._joins_for(filtered) else model.select())
-            if conditions:
-                count = count.where(combined(operator.and_, conditions))
-            total = self._count(count, unfiltered)
-            if total > self.count_cap and not unfiltered:
+            total = self._count(self._joins_for(filtered),
+                                Condition(combined(operator.and_, conditions) if conditions else None))
+            if total > self.count_cap and conditions:
                 total, more_than = None, self.count_cap
         order = ordering if forward else self.ordering(reverse=True)
-        ids = base.select(model.id).where(where).order_by(*order).limit(request.limit + 1)
+
+        def ids(where: Any, slot: Callable[[str], Any]) -> peewee.ModelSelect:
+            return self._source(joined).select(model.id).where(where).order_by(*order).limit(slot("limit"))
+
         template = endpoint.template(("page of ids", tuple(request.order), not forward),
                                      lambda hole: endpoint.select().where(model.id.in_(hole)).order_by(*order))
-        rows = endpoint.prepared(template.fill_query(ids)) if request.limit else []
+        rows = []
+        if request.limit:
+            sql, params = endpoint.shapes.sql(("seek", tuple(request.order), forward, joined), ids, where,
+                                              limit=request.limit + 1)
+            rows = endpoint.prepared(template.fill(f"({sql})", params))
         if not rows and len(keys) > 1:
             self._anchor_values(keys, anchor, joined)  # nothing beyond it, or no such item: a 400 says which
         more = len(rows) > request.limit
@@ -344,24 +344,31 @@ class CollectionQuery:
             return peewee.SQL("1 = 0")
         return functools.reduce(operator.or_, alternatives)
 
-    def _count(self, count: peewee.ModelSelect, unfiltered: bool) -> int:
-        if not unfiltered:
+    def _count(self, joined: bool, where: Condition) -> int:
+        """The rows ``where`` matches (from the endpoint's joined select, ``joined``),
+        up to one past the cap when there is a condition."""
+        endpoint, model = self.endpoint, self.endpoint.model
+        if where.node is not None:
             # Counting stops past the cap: a filter matching millions costs what the cap does.
-            capped = count.select(peewee.SQL("1")).order_by().limit(self.count_cap + 1)
-            return _scalar(peewee.Select([capped.alias("capped")], [peewee.fn.COUNT(peewee.SQL("*"))]))
+            def capped_count(where: Any, slot: Callable[[str], Any]) -> peewee.Select:
+                capped = (self._source(joined).where(where)
+                          .select(peewee.SQL("1")).order_by().limit(slot("cap")))
+                return peewee.Select([capped.alias("capped")], [peewee.fn.COUNT(peewee.SQL("*"))])
+
+            sql, params = endpoint.shapes.sql(("count", joined), capped_count, where, cap=self.count_cap + 1)
+            return database.obj.execute_sql(sql, params).fetchone()[0]
         # The whole table: the same SQL every time, so it is written once; it reads
         # the counters triggers keep (a COUNT(*) would read every row).
-        model = self.endpoint.model
 
         def whole_table(hole):
             if model not in COUNTED:
-                return count.select(peewee.fn.COUNT(peewee.SQL("*"))).order_by()
+                return model.select(peewee.fn.COUNT(peewee.SQL("*")))
             return (RowCount.select(peewee.fn.COALESCE(peewee.fn.SUM(RowCount.rows), 0))
                     .where(RowCount.table_name == model._meta.table_name))
 
         return self.endpoint.template(("count",), whole_table, raw=True).fill("", [])[0][0]
 
-    def _walked(self, base: peewee.ModelSelect, where: Any, limit: int, offset: int) -> list[peewee.Model] | None:
+    def _walked(self, joined: bool, where: Condition, limit: int, offset: int) -> list[peewee.Model] | None:
         """SQLite, a filter matching more than the cap, in id order: the page found by a walk of
         the first :attr:`count_cap` ids (or None when it holds fewer than the page's rows).
 
@@ -373,33 +380,45 @@ class CollectionQuery:
         if offset + limit > self.count_cap:
             return None
         endpoint, model = self.endpoint, self.endpoint.model
-        first = model.select(peewee.fn.MIN(model.id))
-        walk = peewee.NodeList((peewee.SQL("+"), peewee.NodeList((where,), parens=True)), glue="")
-        ids = (base.select(model.id).where(walk, model.id < peewee.Expression(first, "+", self.count_cap))
-               .order_by(model.id).limit(limit).offset(offset))
+
+        def walked_ids(where: Any, slot: Callable[[str], Any]) -> peewee.ModelSelect:
+            first = model.select(peewee.fn.MIN(model.id))
+            walk = peewee.NodeList((peewee.SQL("+"), peewee.NodeList((where,), parens=True)), glue="")
+            return (self._source(joined).select(model.id)
+                    .where(walk, model.id < peewee.Expression(first, "+", slot("cap")))
+                    .order_by(model.id).limit(slot("limit")).offset(slot("offset")))
+
+        sql, params = endpoint.shapes.sql(("walk", joined), walked_ids, where,
+                                          cap=self.count_cap, limit=limit, offset=offset)
         template = endpoint.template(("page of ids", (), False), lambda hole: endpoint.select().where(
             model.id.in_(hole)).order_by(model.id))
-        rows = endpoint.prepared(template.fill_query(ids))
+        rows = endpoint.prepared(template.fill(f"({sql})", params))
         return rows if len(rows) == limit else None
 
-    def _rows(self, base: peewee.ModelSelect, ordering: list, limit: int, offset: int,
-              reverse: bool, unfiltered: bool) -> list[peewee.Model]:
-        """The rows of the page: the endpoint's select for the ids ``base`` picks, in one query."""
+    def _rows(self, joined: bool, where: Condition, ordering: list, limit: int, offset: int,
+              reverse: bool) -> list[peewee.Model]:
+        """The rows of the page: the endpoint's select for the ids ``where`` picks (from the
+        endpoint's joined select, ``joined``), in one query."""
         endpoint, model = self.endpoint, self.endpoint.model
-        key = (tuple(self.request.order), reverse)
+        key, unfiltered = (tuple(self.request.order), reverse), where.node is None
         if unfiltered and not self.request.order and offset >= DENSE_FROM and model in COUNTED:
             return endpoint.prepared(endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
                 model.id.in_(hole)).order_by(*ordering)).fill_query(self._dense_ids(limit, offset, reverse)))
         if unfiltered:
             # Only LIMIT and OFFSET change from one page to the next: the hole takes them.
-            template = endpoint.template(("page", *key), lambda hole: endpoint.select().where(
-                model.id.in_(base.select(model.id).order_by(*ordering).limit(hole))).order_by(*ordering))
+            template = endpoint.template(("page", *key), lambda hole: endpoint.select().where(model.id.in_(
+                self._source(joined).select(model.id).order_by(*ordering).limit(hole))).order_by(*ordering))
             param = database.obj.param
             return endpoint.prepared(template.fill(f"{param} OFFSET {param}", [limit, offset]))
-        ids = base.select(model.id).order_by(*ordering).limit(limit).offset(offset)
+
+        def ids(where: Any, slot: Callable[[str], Any]) -> peewee.ModelSelect:
+            return (self._source(joined).select(model.id).where(where).order_by(*ordering)
+                    .limit(slot("limit")).offset(slot("offset")))
+
+        sql, params = endpoint.shapes.sql(("page", *key, joined), ids, where, limit=limit, offset=offset)
         template = endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
             model.id.in_(hole)).order_by(*ordering))
-        return endpoint.prepared(template.fill_query(ids))
+        return endpoint.prepared(template.fill(f"({sql})", params))
 
     def _dense_ids(self, limit: int, offset: int, reverse: bool) -> peewee.ModelSelect:
         """The ids of a page of the whole table in id order, ``offset`` rows from the start (or

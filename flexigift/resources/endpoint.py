@@ -19,6 +19,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..http.urls import Urls
 from ..query.compiled import CompiledSelect, TemplateSelect
 from ..query.fields import Filterable
+from ..query.shapes import ShapedSelects
 from ..query.zoom import Zoom
 from .forms import action_fields
 
@@ -179,6 +180,14 @@ class Endpoint:
             if len(templates) < MAX_TEMPLATES:
                 templates[key] = template
         return template
+
+    @property
+    def shapes(self) -> ShapedSelects:
+        """The endpoint's filtered queries, written once per shape of their condition."""
+        shapes = self.__dict__.get("_shapes")
+        if shapes is None:
+            shapes = self._shapes = ShapedSelects()
+        return shapes
 
     # -- writing ---------------------------------------------------------
     def load(self, body: dict[str, Any], *, partial: bool | tuple[str, ...] = False) -> dict[str, Any]:
