@@ -60,61 +60,6 @@ STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 10_000
 
 
-class PostgresDatabase(PooledPostgresqlDatabase):
-    """PostgreSQL, whose transactions begin with their first statement.
-
-    peewee sends ``BEGIN`` on its own and waits for the answer: a round trip in
-    which nothing happens. Here ``BEGIN`` waits instead, and goes with the
-    transaction's first statement, both in one round trip (psycopg's pipeline
-    mode): the transaction still begins before anything in it runs, so its
-    atomicity and its row locks are what they were. A transaction that sends
-    no statement sends neither ``BEGIN`` nor ``COMMIT``. Whoever takes a cursor
-    of their own in such a transaction (a ``COPY``) gets its ``BEGIN`` first.
-    """
-
-    def begin(self, isolation_level=None):
-        if isolation_level or self._isolation_level:
-            super().begin(isolation_level)
-        else:
-            self._state.begin_pending = self._state.conn
-
-    def _begin_pending(self) -> bool:
-        """Whether this thread's transaction has yet to send its ``BEGIN`` (on this connection)."""
-        state = self._state
-        pending = getattr(state, "begin_pending", None)
-        return pending is not None and pending is state.conn
-
-    def _forget_begin(self) -> bool:
-        """Whether ``BEGIN`` was still to be sent (it no longer is)."""
-        pending = self._begin_pending()
-        self._state.begin_pending = None
-        return pending
-
-    def cursor(self, named_cursor=None):
-        cursor = super().cursor(named_cursor)
-        if self._state.transactions and self._forget_begin():
-            with peewee.__exception_wrapper__:
-                cursor.execute("BEGIN")
-        return cursor
-
-    def execute_sql(self, sql, params=None):
-        if not (self._state.transactions and self._begin_pending()):
-            return super().execute_sql(sql, params)
-        conn = self._state.conn
-        with peewee.__exception_wrapper__, conn.pipeline():
-            self._forget_begin()
-            conn.cursor().execute("BEGIN")
-            return super().execute_sql(sql, params)
-
-    def commit(self):
-        if not self._forget_begin():
-            super().commit()
-
-    def rollback(self):
-        if not self._forget_begin():
-            super().rollback()
-
-
 def _postgres(url: str, pool_size: int) -> peewee.Database:
     parsed = urlparse(url)
     params = {
@@ -123,7 +68,7 @@ def _postgres(url: str, pool_size: int) -> peewee.Database:
         "user": unquote(parsed.username) if parsed.username else None,
         "password": unquote(parsed.password) if parsed.password else None,
     }
-    return PostgresDatabase(
+    return PooledPostgresqlDatabase(
         parsed.path.lstrip("/"),
         max_connections=pool_size,
         stale_timeout=600,
