@@ -18,9 +18,17 @@ _KEY = re.compile(r"[\x21-\x7e]+")
 
 
 def request_body() -> tuple[dict[str, Any], bool]:
-    """The request's body as a mapping, and whether it came from an HTML form."""
-    raw = request.get_data(cache=True)
-    return read_body(request.mimetype, raw, request.form if request.mimetype.endswith("urlencoded") else None)
+    """The request's body as a mapping, and whether it came from an HTML form.
+
+    Read once per request (a redemption peeks at its product_id before the body
+    is validated); each caller gets a mapping of its own, to change as it likes.
+    """
+    read = getattr(request, "flexigift_body", None)
+    if read is None:
+        raw = request.get_data(cache=True)
+        read = read_body(request.mimetype, raw, request.form if request.mimetype.endswith("urlencoded") else None)
+        request.flexigift_body = read
+    return dict(read[0]), read[1]
 
 
 def write_body(schema: Schema) -> dict[str, Any]:

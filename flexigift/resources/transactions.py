@@ -83,6 +83,15 @@ class TransactionEndpoint(Endpoint):
         return f"{entry.kind} {entry.id}"
 
     def properties(self, entry: Transaction) -> dict[str, Any]:
+        # An entry never changes once written: its properties are built once, for its
+        # event and for the response alike (each gets a mapping of its own).
+        built = entry.__dict__.get("_properties")
+        if built is None:
+            built = entry._properties = self._properties(entry)
+        return dict(built)
+
+    @staticmethod
+    def _properties(entry: Transaction) -> dict[str, Any]:
         created = iso(entry.date_created)
         return {
             "kind": entry.kind,
