@@ -10,6 +10,7 @@ several server processes can share one file without deadlocking.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -136,6 +137,30 @@ def open_database(url: str, pool_size: int = 16) -> peewee.Database:
     database.initialize(db)
     _OPEN.add(db)
     return db
+
+
+_BINDING = threading.RLock()
+
+
+@contextlib.contextmanager
+def models_bound_to(db: peewee.Database):
+    """Every model works on ``db`` while the block runs, then on what it worked on before.
+
+    Models reach their database through :data:`database`, which points at the one
+    :func:`open_database` opened last; work on another one (migrating a database
+    opened with :func:`connect_url`) must move it, or part of that work would go
+    to the wrong database, on another connection outside the transaction.
+    """
+    with _BINDING:
+        previous = database.obj
+        if previous is db:
+            yield db
+            return
+        database.initialize(db)
+        try:
+            yield db
+        finally:
+            database.initialize(previous)
 
 
 # -- connections kept by server threads ------------------------------------------

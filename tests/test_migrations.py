@@ -10,7 +10,7 @@ import webtest
 
 from flexigift.app import create_app
 from flexigift.config import Config
-from flexigift.db import is_postgres, open_database
+from flexigift.db import connect_url, database, is_postgres, models_bound_to, open_database
 from flexigift.migrations import MIGRATIONS, migrate, v1
 from flexigift.models import TABLES, RowCount, SchemaVersion
 
@@ -52,6 +52,44 @@ def test_processes_starting_together_apply_each_step_once(db):
     assert errors == []
     applied = sorted(version for result in results for version in result)
     assert applied == [version for version, _, _ in MIGRATIONS]
+
+
+def test_a_database_the_models_are_not_bound_to_is_migrated_itself(blank_database_url, tmp_path):
+    """``migrate(db)`` works on ``db`` whatever the models point at: a database opened earlier in
+    the process, another SQLite file (whose record of steps must not stand for this one's) or
+    another handle on the same PostgreSQL database (whose connection would wait on this one's
+    locks). Every step, its frozen models' rows included, lands in ``db``; the binding is restored."""
+    postgres = blank_database_url.startswith("postgres")
+    elsewhere = open_database(blank_database_url if postgres else f"sqlite:///{tmp_path / 'elsewhere.db'}",
+                              pool_size=2)
+    target = connect_url(blank_database_url, pool_size=1)
+    try:
+        if not postgres:
+            migrate(elsewhere)
+        first_five = [step for step in MIGRATIONS if step[0] <= 5]
+        with models_bound_to(target), target.connection_context():
+            target.create_tables([SchemaVersion])
+            for version, _, step in first_five:
+                step(target)
+                SchemaVersion.create(version=version)
+            issuer = v1.Issuer.create(name="Gulf Air", expires_after="1y", currency_code="BHD")
+            v1.GiftCard.create(card_id="gulf-1", issuer=issuer, balance=1250, initial_balance=1250,
+                               currency_code="BHD")
+        assert database.obj is elsewhere
+
+        assert migrate(target) == [version for version, _, _ in MIGRATIONS if version > 5]
+
+        assert database.obj is elsewhere
+        with models_bound_to(target), target.connection_context():
+            assert versions(target) == [version for version, _, _ in MIGRATIONS]
+            assert {model._meta.table_name for model in TABLES} <= set(target.get_tables())
+            card = v1.GiftCard.get(v1.GiftCard.card_id == "gulf-1")
+            assert (card.balance, card.initial_balance) == (12500, 12500)  # step 6: hundredths to fils
+        if not postgres:
+            assert versions(elsewhere) == [version for version, _, _ in MIGRATIONS]
+    finally:
+        target.close_all()
+        elsewhere.close_all()
 
 
 def test_row_counters_start_from_the_rows_already_there(db, blank_database_url):

@@ -14,7 +14,7 @@ from typing import Callable
 
 import peewee
 
-from ..db import database, is_postgres
+from ..db import database, is_postgres, models_bound_to
 from ..models import SchemaVersion
 from . import v1, v3, v4, v5, v6, v7, v8, v9, v10
 
@@ -120,14 +120,18 @@ def applied_versions(db: peewee.Database) -> set[int]:
 
 def pending(db: peewee.Database) -> list[tuple[int, str]]:
     """(version, description) of each step ``db`` has not had yet, in the order they would run."""
-    with db.connection_context():
+    with models_bound_to(db), db.connection_context():
         done = applied_versions(db)
     return [(version, description) for version, description, _ in MIGRATIONS if version not in done]
 
 
 def migrate(db: peewee.Database) -> list[int]:
-    """Bring the schema up to date; the versions applied now."""
-    with db.connection_context():
+    """Bring the schema up to date; the versions applied now.
+
+    ``db`` need not be the database the models are bound to: each step's models
+    (frozen ones included) work on ``db`` while it migrates.
+    """
+    with models_bound_to(db), db.connection_context():
         if not is_postgres(db):
             return _apply(db)  # SQLite: each step's BEGIN IMMEDIATE keeps other processes out
         db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
