@@ -18,6 +18,7 @@ from collection_support import (
     HAL, MEDIA_TYPES, PLAIN, errors_of, media_type_id, read_page, set_created,
 )
 from query_count import count_queries
+from query_plans import gift_card_plans
 
 #: card_id, issuer, balance, expiry_date, user, date_created (UTC), reference, single_use
 CARDS = [
@@ -340,62 +341,25 @@ def test_prefix_wildcards_match_exactly_what_they_always_did(prefixed, client, q
         set(PREFIXED) - set(expected))
 
 
-def _plans(app, url, client) -> list[str]:
-    """The plan of each SELECT of gift cards that ``url`` sends (PostgreSQL with sequential
-    scans priced out, so a plan shows whether an index can serve it at all)."""
-    import logging
-
-    class Statements(logging.Handler):
-        seen: list = []
-
-        def emit(self, record):
-            if isinstance(record.msg, tuple) and len(record.msg) == 2:
-                self.seen.append(record.msg)
-
-    logger, handler = logging.getLogger("peewee"), Statements(logging.DEBUG)
-    handler.seen = []
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        client.get(url, headers={"Accept": HAL})
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    db = app.extensions["flexigift_db"]
-    postgres = "postgres" in type(db).__name__.lower()
-    plans = []
-    with db.connection_context():
-        if postgres:
-            db.execute_sql("SET enable_seqscan = off")
-        for sql, params in handler.seen:
-            if sql.lstrip().upper().startswith("SELECT") and '"gift_card"' in sql:
-                rows = db.execute_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params)
-                plans.append("\n".join(str(row[-1] if not postgres else row[0]) for row in rows))
-        if postgres:
-            db.execute_sql("RESET enable_seqscan")
-    return plans
-
-
 @pytest.mark.parametrize("query", ["card_id=gap*", "card_id=GAP-*", "card_id=gap%25*", "card_id=z~*"])
-def test_a_prefix_wildcard_reads_the_index_on_lower_card_id(app, prefixed, client, query):
+def test_a_prefix_wildcard_reads_the_index_on_lower_card_id(prefixed, client, query):
     issuer = prefixed.get("/issuers?name=Prefixes").json[0]
     prefixed.post(f"/issuers/{issuer['id']}/generate_codes", {"number_of_codes": 2000, "length": 10})
-    plans = _plans(app, f"/gift_cards?limit=5&{query}", client)
+    plans = [plan for _, plan in gift_card_plans(client, f"/gift_cards?limit=5&{query}")]
     assert len(plans) == 2  # the count and the page
     for plan in plans:
         assert "gift_card_card_id_lower" in plan, plan
         assert "SCAN t1" not in plan.replace("SCAN t1 USING", "") and "Seq Scan on gift_card" not in plan, plan
 
 
-def test_a_prefix_is_counted_from_the_index_alone(app, prefixed, client):
+def test_a_prefix_is_counted_from_the_index_alone(prefixed, client):
     """The count of a prefix reads the index on lower(card_id) and never the cards: on
     PostgreSQL an index-only scan, which needs card_id in the index too (migration 10); on
     SQLite a range of the index alone (it seeks a card only for a column it needs, and the
     count needs none)."""
     issuer = prefixed.get("/issuers?name=Prefixes").json[0]
     prefixed.post(f"/issuers/{issuer['id']}/generate_codes", {"number_of_codes": 2000, "length": 10})
-    count, _ = _plans(app, "/gift_cards?limit=5&card_id=gap*", client)
+    (_, count), _ = gift_card_plans(client, "/gift_cards?limit=5&card_id=gap*")
     if "Scan" in count and "SCAN" not in count:  # PostgreSQL
         assert "Index Only Scan using gift_card_card_id_lower" in count, count
     else:

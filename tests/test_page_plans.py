@@ -6,8 +6,6 @@ and offsets, with and without gaps in the ids; and the plans show each shortcut 
 """
 from __future__ import annotations
 
-import logging
-
 import pytest
 import webtest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +17,7 @@ from flexigift.config import Config
 from flexigift.query import collection
 from hypermedia import HAL
 from query_count import count_queries
+from query_plans import gift_card_plans
 
 FILTERS = ["", "card_id=gap*", "card_id=GAP-1*", "card_id=*1", "balance:greaterthan=5",
            "balance:lessthan=3", "user_id=u*", "card_id:not=gap*"]
@@ -94,52 +93,12 @@ def test_a_deep_page_after_a_delete_or_an_insert_is_still_exact(clients):
 
 
 # -- plans ------------------------------------------------------------------------
-class _Statements(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.seen = []
-
-    def emit(self, record):
-        if isinstance(record.msg, tuple) and len(record.msg) == 2:
-            self.seen.append(record.msg)
-
-
-def _plans(client, url: str) -> list[tuple[str, str]]:
-    """(SQL, plan) of each SELECT of gift cards that ``url`` sends (PostgreSQL with sequential
-    scans priced out: on a table this small it would rather read every row, so the plan shows
-    whether an index can serve the query at all)."""
-    logger, handler = logging.getLogger("peewee"), _Statements()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        client.get(url, headers={"Accept": HAL})
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    db = client.app.extensions["flexigift_db"]
-    postgres = "postgres" in type(db).__name__.lower()
-    plans = []
-    with db.connection_context():
-        if postgres:
-            db.execute_sql("SET enable_seqscan = off")
-        try:
-            for sql, params in handler.seen:
-                if sql.lstrip().upper().startswith("SELECT") and '"gift_card"' in sql and "row_count\" AS \"t1\"" not in sql:
-                    rows = db.execute_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params)
-                    plans.append((sql, "\n".join(str(row[0] if postgres else row[-1]) for row in rows)))
-        finally:
-            if postgres:
-                db.execute_sql("RESET enable_seqscan")
-    return plans
-
-
 def test_a_deep_page_of_the_whole_table_is_a_range_of_ids(clients):
     plain, _ = clients
     with count_queries() as counted:
         plain.get("/gift_cards?limit=5&offset=10", headers={"Accept": HAL})
     assert counted.count == 2, counted.report()  # the count, the page
-    [(sql, plan)] = _plans(plain, "/gift_cards?limit=5&offset=10")
+    [(sql, plan)] = gift_card_plans(plain, "/gift_cards?limit=5&offset=10")
     if "Index Cond" in plan or "Seq Scan" in plan or "Index Scan" in plan:  # PostgreSQL
         assert "Index Cond: (id >=" in plan, plan
     else:  # SQLite: the range of the narrow index of ids (migration 10)
@@ -148,7 +107,7 @@ def test_a_deep_page_of_the_whole_table_is_a_range_of_ids(clients):
 
 def test_sqlite_walks_a_filter_matching_more_than_the_cap_in_id_order(clients):
     _, capped = clients
-    plans = _plans(capped, "/gift_cards?limit=2&card_id=gap*")
+    plans = gift_card_plans(capped, "/gift_cards?limit=2&card_id=gap*")
     count, page = plans[0], plans[-1]
     if "Index Cond" in page[1] or "Scan" in page[1]:
         pytest.skip("PostgreSQL chooses its own walk")
