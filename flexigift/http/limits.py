@@ -85,9 +85,27 @@ def refuse_oversized(environ, max_body_bytes: int) -> None:
     if url > MAX_URL_BYTES:
         raise UriTooLong(f"The URL (path and query string) is longer than the limit of "
                          f"{MAX_URL_BYTES} bytes: {url} bytes.", logref=UriTooLong.logref)
+    if _headers_size(environ) > MAX_HEADER_BYTES:  # under it, no one value can be over the limit
+        _refuse_long_headers(environ)
+    if environ.get(TOO_LARGE) or _stated_length(environ) > max_body_bytes:
+        raise PayloadTooLarge(f"The request body is larger than the limit of {max_body_bytes} bytes.")
+
+
+def _headers_size(environ) -> int:
+    """The bytes of all the header values together."""
+    return sum([len(value) for key, value in environ.items()
+                if (key[:5] == "HTTP_" or key in _UNPREFIXED) and isinstance(value, str)])
+
+
+#: The headers WSGI gives without the ``HTTP_`` prefix.
+_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
+def _refuse_long_headers(environ) -> None:
+    """431 naming the header over :data:`MAX_HEADER_BYTES`, or for all of them together."""
     total = 0
     for key, value in environ.items():
-        if not (key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")):
+        if not (key.startswith("HTTP_") or key in _UNPREFIXED):
             continue
         size = len(value) if isinstance(value, str) else 0
         total += size
@@ -98,8 +116,6 @@ def refuse_oversized(environ, max_body_bytes: int) -> None:
     if total > MAX_HEADERS_BYTES:
         raise HeaderFieldsTooLarge(f"The headers together are longer than the limit of "
                                    f"{MAX_HEADERS_BYTES} bytes.")
-    if environ.get(TOO_LARGE) or _stated_length(environ) > max_body_bytes:
-        raise PayloadTooLarge(f"The request body is larger than the limit of {max_body_bytes} bytes.")
 
 
 def _stated_length(environ) -> int:

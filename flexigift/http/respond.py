@@ -91,7 +91,8 @@ def respond(resource: Resource, status: int = 200, headers: dict[str, str] | Non
     ctx = current_g()
     renderer = ctx.get("renderer") or negotiated_renderer()
     body = renderer.render(resource if resource.curies else with_curies(resource), ctx.get("page_context"))
-    response = Response(body, status=status, headers=[("Vary", "Accept")], content_type=renderer.content_type)
+    response = Response(body, status=status, content_type=renderer.content_type)
+    response.headers.add("Vary", "Accept")  # added, not passed in: werkzeug would check the list is no mapping
     if headers:
         response.headers.update(headers)
     if status in (200, 201):
