@@ -11,16 +11,17 @@ UTC = datetime.timezone.utc
 
 
 def iso(moment: datetime.datetime | None) -> str | None:
-    """A stored (naive UTC) time as ISO 8601 with its offset, to the second."""
+    """A stored (naive UTC) time as ISO 8601 with its offset, to the second (``isoformat``
+    given its arguments by position: by keyword it costs a third more)."""
     if moment.__class__ is datetime.datetime and moment.tzinfo is None:  # as stored: the usual case
-        return f"{moment.isoformat(timespec='seconds')}+00:00"
+        return f"{moment.isoformat('T', 'seconds')}+00:00"
     if moment is None:
         return None
     if isinstance(moment, str):  # SQLite hands back text it could not parse
         moment = datetime.datetime.fromisoformat(moment)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return f"{moment.isoformat(timespec='seconds')}+00:00"
+    return f"{moment.isoformat('T', 'seconds')}+00:00"
 
 
 def day(value: datetime.date | str | None) -> str | None:
