@@ -25,6 +25,8 @@ MAX_URL_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 8 * 1024
 #: The most bytes all the header values may hold together.
 MAX_HEADERS_BYTES = 32 * 1024
+#: The headers WSGI gives without the ``HTTP_`` prefix.
+_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 #: The environ key that marks a chunked body longer than the limit.
 TOO_LARGE = "flexigift.body_too_large"
 READ_SIZE = 64 * 1024
@@ -95,10 +97,6 @@ def _headers_size(environ) -> int:
     """The bytes of all the header values together."""
     return sum([len(value) for key, value in environ.items()
                 if (key[:5] == "HTTP_" or key in _UNPREFIXED) and isinstance(value, str)])
-
-
-#: The headers WSGI gives without the ``HTTP_`` prefix.
-_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 
 
 def _refuse_long_headers(environ) -> None:
