@@ -163,6 +163,19 @@ def test_codes_stay_unique_across_requests_in_a_small_code_space(app, json_clien
     assert len(codes) == len(set(codes)) == 9000
 
 
+def test_the_last_free_codes_of_a_crowded_code_space_are_found(app, json_client, kohls):
+    """With 800 of the 1,024 two-symbol codes taken, 100 more are still there to find: the
+    last few missing codes collide most of the time, and the issue must not give up on them."""
+    space = [a + b for a in ALPHABET for b in ALPHABET]
+    taken = space[:800]
+    bulk(json_client, kohls["id"], card_ids=taken, balance=1)
+    for _ in range(3):  # each try would give up about two times in three if it redrew one code at a time
+        codes = generate(json_client, kohls["id"], number_of_codes=100 // 3, length=2).json["card_ids"]
+        assert len(set(codes)) == 100 // 3 and not set(codes) & set(taken), codes
+        taken += codes
+    assert sorted(all_card_ids(app)) == sorted(taken)
+
+
 def test_a_large_batch_writes_every_entry_event_and_delivery_as_a_small_one(app, json_client, kohls):
     """Past ``COPY_FROM`` rows PostgreSQL takes the rows by COPY: the same cards, issue
     entries, card.issued events (in card order, representing each card as GET does) and the

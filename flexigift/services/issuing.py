@@ -22,7 +22,7 @@ from ..db import database
 from ..errors import Conflict, ValidationFailed
 from ..models import GiftCard, Issuer, Transaction, utcnow
 from .actors import current_actor
-from .bulk import db_row, insert_rows
+from .bulk import CHUNK_PARAMETERS, db_row, insert_rows
 from .cards import ACTIVE, today_utc
 from .issuers import DEFAULT_CURRENCY, expiry_from
 
@@ -36,6 +36,11 @@ HEADROOM = 10
 MAX_ROUNDS = 48
 #: …and in a row without finding a single free code, before giving up.
 FRUITLESS_ROUNDS = 3
+#: Replacements are drawn this many times over, and never fewer than :data:`REDRAW_MIN`;
+#: one query drops those already taken. A round finds nothing only when every one of
+#: them is taken, not when the one code still missing happens to collide.
+REDRAW_FACTOR = 4
+REDRAW_MIN = 32
 
 _CARD_FIELDS = (GiftCard.card_id, GiftCard.issuer, GiftCard.balance, GiftCard.initial_balance,
                 GiftCard.currency_code, GiftCard.expiry_date, GiftCard.status, GiftCard.single_use,
@@ -90,15 +95,16 @@ def generate_cards(issuer: Issuer, *, length: int, count: int, prefix: str, term
     check_code_space(length, count, prefix)
     issued: list[tuple[int, str]] = []
     fruitless = 0
+    random_length = length - len(prefix)
     with database.atomic():
+        drawn = draw_codes(count, random_length, prefix)
         for _ in range(MAX_ROUNDS):
-            drawn = draw_codes(count - len(issued), length - len(prefix), prefix,
-                               exclude={code for _, code in issued})
             inserted = _insert_cards(issuer, drawn, terms)
             issued.extend(inserted)
             fruitless = 0 if inserted else fruitless + 1
             if len(issued) == count or fruitless == FRUITLESS_ROUNDS:
                 break
+            drawn = _redraw(count - len(issued), random_length, prefix, {code for _, code in issued})
         if len(issued) < count:
             raise Conflict(f"Could not find {count} unused codes of length {length} with prefix "
                            f"{prefix!r}: most of them are taken. Use a longer length.",
@@ -145,6 +151,17 @@ def draw_codes(count: int, random_length: int, prefix: str = "", exclude: set[st
             if code not in exclude:
                 codes[code] = None
     return list(codes)[:count]
+
+
+def _redraw(missing: int, random_length: int, prefix: str, issued: set[str]) -> list[str]:
+    """Up to ``missing`` new codes, none issued yet as far as the database knows."""
+    candidates = draw_codes(max(REDRAW_FACTOR * missing, REDRAW_MIN), random_length, prefix, issued)
+    taken = set()
+    for start in range(0, len(candidates), CHUNK_PARAMETERS):
+        chunk = candidates[start:start + CHUNK_PARAMETERS]
+        taken.update(code for code, in GiftCard.select(GiftCard.card_id)
+                     .where(GiftCard.card_id.in_(chunk)).tuples())
+    return [code for code in candidates if code not in taken][:missing]
 
 
 def _insert_cards(issuer: Issuer, card_ids: Sequence[str], terms: CardTerms) -> list[tuple[int, str]]:
