@@ -100,7 +100,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["FLEXIGIFT"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.url_map.strict_slashes = False
-    db = open_database(config.database_url, config.pool_size)
+    db = open_database(config.database_url, config.pool_size, config.lock_wait_seconds)
     migrate(db)
     app.extensions["flexigift_db"] = db
     app.extensions[KEYS] = secrets.load(db, config.secret_key)

@@ -25,7 +25,8 @@ def _config(database_url: str | None) -> Config:
 
 
 def _database(database_url: str | None):
-    db = open_database(_config(database_url).database_url)
+    config = _config(database_url)
+    db = open_database(config.database_url, lock_wait=config.lock_wait_seconds)
     migrate(db)
     return db
 
@@ -129,7 +130,7 @@ def deliver(database_url: str | None, once: bool) -> None:
 def init_db(database_url: str | None) -> None:
     """Create the schema, or migrate it to this version."""
     config = _config(database_url)
-    applied = migrate(open_database(config.database_url))
+    applied = migrate(open_database(config.database_url, lock_wait=config.lock_wait_seconds))
     click.echo(f"schema up to date ({'applied ' + ', '.join(map(str, applied)) if applied else 'nothing to do'})")
 
 
@@ -138,7 +139,8 @@ def init_db(database_url: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="List the pending steps; change nothing.")
 def migrate_command(database_url: str | None, dry_run: bool) -> None:
     """Apply the schema steps the database has not had yet (--dry-run: list them)."""
-    db = open_database(_config(database_url).database_url, pool_size=1)
+    config = _config(database_url)
+    db = open_database(config.database_url, pool_size=1, lock_wait=config.lock_wait_seconds)
     steps = pending(db)
     descriptions = dict(steps)
     if dry_run:
@@ -347,7 +349,7 @@ def check_ledger(database_url: str | None) -> None:
     from .services.audit import hold_discrepancies, ledger_discrepancies
 
     config = _config(database_url)
-    db = open_database(config.database_url)
+    db = open_database(config.database_url, lock_wait=config.lock_wait_seconds)
     with db.connection_context():
         if not db.table_exists(GiftCard._meta.table_name):
             raise click.ClickException("the database has no Flexigift schema; run flexigift init-db")

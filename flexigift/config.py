@@ -157,6 +157,9 @@ class Config:
     idempotency_ttl: int = 86_400
     #: How many related items ``zoom`` embeds per item at most (``FLEXIGIFT_ZOOM_CAP``).
     zoom_cap: int = 100
+    #: How long a write waits for another's lock before answering 503 (``FLEXIGIFT_LOCK_WAIT``):
+    #: None for the database's default (:data:`flexigift.db.LOCK_WAIT_SECONDS`).
+    lock_wait_seconds: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -186,6 +189,7 @@ class Config:
             idempotency_ttl=_duration("FLEXIGIFT_IDEMPOTENCY_TTL", env.get("FLEXIGIFT_IDEMPOTENCY_TTL"), 86_400,
                                       1, 366 * 86_400),
             zoom_cap=_whole("FLEXIGIFT_ZOOM_CAP", env.get("FLEXIGIFT_ZOOM_CAP"), 100, 1, 10_000),
+            lock_wait_seconds=_duration("FLEXIGIFT_LOCK_WAIT", env.get("FLEXIGIFT_LOCK_WAIT"), None, 1, 600),
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

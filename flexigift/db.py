@@ -26,10 +26,13 @@ database = peewee.DatabaseProxy()
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
-    "busy_timeout": 30000,
     "foreign_keys": 1,
     "synchronous": "normal",
 }
+#: How long a write waits for another's lock before it fails (then the request answers
+#: 503, retry later), unless configured (``FLEXIGIFT_LOCK_WAIT``): on SQLite the busy
+#: timeout on the whole file's write lock, on PostgreSQL ``lock_timeout`` on a row's.
+LOCK_WAIT_SECONDS = {"sqlite": 30, "postgresql": 10}
 
 
 class UnsupportedDatabase(ValueError):
@@ -40,11 +43,12 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def _sqlite(path: str, pool_size: int) -> peewee.Database:
+def _sqlite(path: str, pool_size: int, lock_wait: int | None) -> peewee.Database:
+    lock_wait = LOCK_WAIT_SECONDS["sqlite"] if lock_wait is None else lock_wait
     db = PooledSqliteDatabase(
         path or ":memory:",
-        pragmas=SQLITE_PRAGMAS,
-        timeout=30,
+        pragmas={**SQLITE_PRAGMAS, "busy_timeout": lock_wait * 1000},
+        timeout=lock_wait,
         lock_type="IMMEDIATE",
         max_connections=pool_size,
         stale_timeout=600,
@@ -55,11 +59,10 @@ def _sqlite(path: str, pool_size: int) -> peewee.Database:
     return db
 
 
-#: How long PostgreSQL may take to accept a connection, run one statement, and make a
-#: statement wait for a row lock: past these, the request answers 503 (retry later).
+#: How long PostgreSQL may take to accept a connection and to run one statement: past
+#: these, the request answers 503 (retry later).
 CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 30_000
-LOCK_TIMEOUT_MS = 10_000
 
 
 class PostgresDatabase(PooledPostgresqlDatabase):
@@ -100,7 +103,7 @@ class PostgresDatabase(PooledPostgresqlDatabase):
         return self._state.conn
 
 
-def _postgres(url: str, pool_size: int) -> peewee.Database:
+def _postgres(url: str, pool_size: int, lock_wait: int | None) -> peewee.Database:
     parsed = urlparse(url)
     params = {
         "host": parsed.hostname or None,
@@ -108,32 +111,34 @@ def _postgres(url: str, pool_size: int) -> peewee.Database:
         "user": unquote(parsed.username) if parsed.username else None,
         "password": unquote(parsed.password) if parsed.password else None,
     }
+    lock_wait = LOCK_WAIT_SECONDS["postgresql"] if lock_wait is None else lock_wait
     return PostgresDatabase(
         parsed.path.lstrip("/"),
         max_connections=pool_size,
         stale_timeout=600,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}",
+        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={lock_wait * 1000}",
         **{key: value for key, value in params.items() if value is not None},
     )
 
 
-def connect_url(url: str, pool_size: int = 16) -> peewee.Database:
-    """A peewee database for ``sqlite:///path`` or ``postgresql://user@host:port/db``."""
+def connect_url(url: str, pool_size: int = 16, lock_wait: int | None = None) -> peewee.Database:
+    """A peewee database for ``sqlite:///path`` or ``postgresql://user@host:port/db``; a write
+    waits ``lock_wait`` seconds for a lock (None: :data:`LOCK_WAIT_SECONDS`)."""
     scheme = url.partition(":")[0].lower()
     if scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
-        return _sqlite(path, pool_size)
+        return _sqlite(path, pool_size, lock_wait)
     if scheme in {"postgres", "postgresql"}:
-        return _postgres(url, pool_size)
+        return _postgres(url, pool_size, lock_wait)
     raise UnsupportedDatabase(
         f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///<file> or postgresql://…"
     )
 
 
-def open_database(url: str, pool_size: int = 16) -> peewee.Database:
+def open_database(url: str, pool_size: int = 16, lock_wait: int | None = None) -> peewee.Database:
     """Open the database at ``url`` and bind every model to it."""
-    db = connect_url(url, pool_size)
+    db = connect_url(url, pool_size, lock_wait)
     database.initialize(db)
     _OPEN.add(db)
     return db

@@ -18,7 +18,7 @@ import webtest
 
 from api_helpers import JsonClient
 from flexigift.app import create_app
-from flexigift.config import Config
+from flexigift.config import Config, ConfigError
 from flexigift.db import connect_url, contention, database, unavailable
 from money_helpers import DOG_BED, kohls_world
 
@@ -37,14 +37,28 @@ def _terminate_other_connections(url: str) -> int:
     return ended
 
 
-@pytest.fixture
-def pg_app(database_url):
+#: A lock wait configured short (FLEXIGIFT_LOCK_WAIT), so a test outwaits it in a second.
+SHORT_WAIT = 1
+
+
+def _pg_app(database_url, lock_wait=None):
     if not database_url.startswith("postgres"):
         pytest.skip("a lost server connection is a PostgreSQL matter (an SQLite file stays)")
-    application = create_app(Config(database_url=database_url, auth=False))
+    application = create_app(Config(database_url=database_url, auth=False, lock_wait_seconds=lock_wait))
     application.config["TEST_DATABASE_URL"] = database_url
     yield application
     application.extensions["flexigift_db"].close_all()
+
+
+@pytest.fixture
+def pg_app(database_url):
+    yield from _pg_app(database_url)
+
+
+@pytest.fixture
+def impatient_pg_app(database_url):
+    """The app on PostgreSQL, its writes waiting :data:`SHORT_WAIT` for a lock."""
+    yield from _pg_app(database_url, SHORT_WAIT)
 
 
 def _client(app):
@@ -207,10 +221,38 @@ def test_postgresql_sessions_bound_their_statements_and_lock_waits(pg_app):
     assert shown == {"statement_timeout": "30s", "lock_timeout": "10s"}
 
 
+def _lock_wait_ms(app) -> int:
+    db = app.extensions["flexigift_db"]
+    with db.connection_context():
+        if db.__class__.__name__.endswith("SqliteDatabase"):
+            return db.execute_sql("PRAGMA busy_timeout").fetchone()[0]
+        return int(db.execute_sql("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'").fetchone()[0])
+
+
+@pytest.mark.parametrize("setting, expected_ms", [
+    (None, {"sqlite": 30_000, "postgresql": 10_000}), ("45", 45_000), ("2m", 120_000)])
+def test_the_lock_wait_is_the_databases_default_or_flexigift_lock_wait(database_url, setting, expected_ms):
+    env = {"DATABASE_URL": database_url, "FLEXIGIFT_AUTH": "off"}
+    if setting is not None:
+        env["FLEXIGIFT_LOCK_WAIT"] = setting
+    app = create_app(Config.from_env(env))
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    try:
+        assert _lock_wait_ms(app) == (expected_ms[backend] if isinstance(expected_ms, dict) else expected_ms)
+    finally:
+        app.extensions["flexigift_db"].close_all()
+
+
+@pytest.mark.parametrize("setting", ["0", "601", "-1", "soon", "1.5", "10ms"])
+def test_a_lock_wait_that_cannot_be_used_is_refused_naming_the_variable(setting):
+    with pytest.raises(ConfigError, match="FLEXIGIFT_LOCK_WAIT"):
+        Config.from_env({"FLEXIGIFT_LOCK_WAIT": setting})
+
+
 @pytest.mark.parametrize("media_type", ["application/hal+xml", "application/json"])
-def test_a_write_waiting_too_long_for_a_lock_is_a_503_to_retry(pg_app, media_type):
-    client, card, _ = _linked_card(pg_app)
-    blocker = connect_url(pg_app.config["TEST_DATABASE_URL"], pool_size=1)
+def test_a_write_waiting_too_long_for_a_lock_is_a_503_to_retry(impatient_pg_app, media_type):
+    client, card, _ = _linked_card(impatient_pg_app)
+    blocker = connect_url(impatient_pg_app.config["TEST_DATABASE_URL"], pool_size=1)
     with blocker.connection_context():
         with blocker.atomic():
             blocker.execute_sql("SELECT id FROM gift_card WHERE id = %s FOR UPDATE", (card["id"],))
@@ -227,12 +269,12 @@ def test_a_write_waiting_too_long_for_a_lock_is_a_503_to_retry(pg_app, media_typ
 
 
 def test_an_sqlite_file_locked_past_the_busy_timeout_is_a_503(tmp_path):
-    """Another process holds SQLite's write lock longer than the busy timeout (30 s): the
-    write answers 503 with Retry-After, and reads (WAL) go on meanwhile."""
+    """Another process holds SQLite's write lock longer than the busy timeout (here configured
+    short): the write answers 503 with Retry-After, and reads (WAL) go on meanwhile."""
     import sqlite3
 
     path = tmp_path / "locked.db"
-    app = create_app(Config(database_url=f"sqlite:///{path}", auth=False))
+    app = create_app(Config(database_url=f"sqlite:///{path}", auth=False, lock_wait_seconds=SHORT_WAIT))
     client = _client(app)
     holder = sqlite3.connect(path, isolation_level=None)
     try:
