@@ -20,7 +20,7 @@ from .http.conditional import KEYS
 from .http.context import current_g, current_request
 from .http.limits import ChunkedBodyLimit, refuse_oversized
 from .http.method_override import MethodOverride
-from .http.routing import plain_routing, url_adapter
+from .http.routing import Rule, plain_routing, url_adapter
 from .http.respond import (Response, error_response, negotiated_renderer, see_other_after_form,
                            without_blank_fields)
 from .http.urls import Urls, request_root
@@ -59,10 +59,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class Application(Flask):
     """Flask, minus the check of every hook for a coroutine on every request (none is),
-    binding its URL map with the host's part done once per host (:mod:`.http.routing`),
-    running a view again when the database could not let its transaction through."""
+    binding its URL map with the host's part done once per host and compiling each rule's
+    URL builders once per process (:mod:`.http.routing`), running a view again when the database could not let its transaction through."""
 
     response_class = Response
+    url_rule_class = Rule
 
     def ensure_sync(self, func):
         return func

@@ -1,11 +1,14 @@
 """The URL map bound to a request as Flask binds it, whatever the environ: the adapter
 Flexigift makes from what it kept of an earlier request with the same host
 (:mod:`flexigift.http.routing`) routes, builds and redirects exactly as Flask's own,
-and sets the same ``request.host``, or fails the same way."""
+and sets the same ``request.host``, or fails the same way. And the URL builders each
+rule shares with every other rule of its shape in the process build what werkzeug's
+own build."""
 from __future__ import annotations
 
 import pytest
 from flask import Flask, Request
+from werkzeug import routing as werkzeug_routing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +95,57 @@ def test_an_app_configured_otherwise_binds_as_flask_does(app):
     finally:
         app.config["SERVER_NAME"] = None
     assert routing.plain_routing(app)
+
+
+# -- URL builders compiled once per process ---------------------------------------
+def test_every_rules_builders_are_the_code_werkzeug_compiles_for_it(app):
+    """A second app (as each test and each worker makes) reuses the first one's builders:
+    the same code werkzeug would compile, bound to its own rules and their converters."""
+    second = create_app(Config(database_url=app.config["FLEXIGIFT"].database_url, auth=False))
+    try:
+        rules = {rule.rule: rule for rule in app.url_map.iter_rules()}
+        for rule in second.url_map.iter_rules():
+            for builder, append_unknown in ((rule._build, False), (rule._build_unknown, True)):
+                assert builder.__self__ is rule
+                assert builder.__func__.__code__ == werkzeug_routing.Rule._compile_builder(
+                    rule, append_unknown).__code__, rule.rule
+            if not rule.defaults:
+                assert rule._build.__func__ is rules[rule.rule]._build.__func__, rule.rule
+    finally:
+        second.extensions["flexigift_db"].close_all()
+
+
+SEGMENTS = st.one_of(
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x17F, blacklist_characters="<>/:"),
+            min_size=1, max_size=6),
+    st.sampled_from(["<int:a>", "<b>", "<path:c>", "<uuid:d>", "<float:e>", "<any(x, y):f>"]),
+)
+VALUES = st.fixed_dictionaries({}, optional={
+    "a": st.integers(-5, 10**6), "b": st.text(max_size=5), "c": st.text(max_size=8),
+    "d": st.uuids(), "e": st.floats(allow_nan=False, allow_infinity=False), "f": st.sampled_from(["x", "y", "z"]),
+    "q": st.text(max_size=4), "many": st.lists(st.text(max_size=3), max_size=3),
+})
+
+
+def _built(rule_class, path: str, values: dict, method: str | None):
+    url_map = werkzeug_routing.Map([rule_class(path, endpoint="here")])
+    adapter = url_map.bind("example.com", "/api")
+    try:
+        return adapter.build("here", values, method=method), adapter.build("here", values, force_external=True)
+    except Exception as error:  # noqa: BLE001 - compared with what werkzeug raises
+        return type(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(segments=st.lists(SEGMENTS, min_size=1, max_size=4, unique=True), values=VALUES,
+       method=st.sampled_from([None, "GET"]))
+def test_a_rule_builds_the_urls_werkzeugs_own_builds_first_time_and_shared(segments, values, method):
+    path = "/" + "/".join(segments)
+    try:
+        werkzeug_routing.Rule(path, endpoint="here")
+        werkzeug_routing.Map([werkzeug_routing.Rule(path, endpoint="here")])
+    except (ValueError, LookupError, TypeError):
+        return  # a rule werkzeug refuses; not a URL to build
+    werkzeugs = _built(werkzeug_routing.Rule, path, values, method)
+    assert _built(routing.Rule, path, values, method) == werkzeugs  # compiled, or reused
+    assert _built(routing.Rule, path, values, method) == werkzeugs  # reused by another map
