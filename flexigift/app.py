@@ -60,7 +60,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Application(Flask):
     """Flask, minus the check of every hook for a coroutine on every request (none is),
     binding its URL map with the host's part done once per host and compiling each rule's
-    URL builders once per process (:mod:`.http.routing`), running a view again when the database could not let its transaction through."""
+    URL builders once per process (:mod:`.http.routing`), running a view again when the
+    database could not let its transaction through."""
 
     response_class = Response
     url_rule_class = Rule
