@@ -12,7 +12,7 @@ import peewee
 from flask import Flask, abort, jsonify
 from playhouse.shortcuts import model_to_dict
 
-from flexigift.db import LOCK_WAIT_SECONDS, SQLITE_PRAGMAS
+from flexigift.db import LOCK_WAIT_SECONDS, sqlite_pragmas
 
 database = peewee.SqliteDatabase(None)
 
@@ -34,7 +34,7 @@ class User(peewee.Model):
 
 
 def create_app(path: str) -> Flask:
-    database.init(path, pragmas={**SQLITE_PRAGMAS, "busy_timeout": LOCK_WAIT_SECONDS["sqlite"] * 1000})
+    database.init(path, pragmas=sqlite_pragmas(LOCK_WAIT_SECONDS["sqlite"]))
     app = Flask(__name__)
 
     @app.route("/users/<int:id>")

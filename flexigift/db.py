@@ -43,11 +43,15 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def _sqlite(path: str, pool_size: int, lock_wait: int | None) -> peewee.Database:
-    lock_wait = LOCK_WAIT_SECONDS["sqlite"] if lock_wait is None else lock_wait
+def sqlite_pragmas(lock_wait: int) -> dict:
+    """The pragmas of every SQLite connection, a write waiting ``lock_wait`` seconds for the lock."""
+    return {**SQLITE_PRAGMAS, "busy_timeout": lock_wait * 1000}
+
+
+def _sqlite(path: str, pool_size: int, lock_wait: int) -> peewee.Database:
     db = PooledSqliteDatabase(
         path or ":memory:",
-        pragmas={**SQLITE_PRAGMAS, "busy_timeout": lock_wait * 1000},
+        pragmas=sqlite_pragmas(lock_wait),
         timeout=lock_wait,
         lock_type="IMMEDIATE",
         max_connections=pool_size,
@@ -103,7 +107,7 @@ class PostgresDatabase(PooledPostgresqlDatabase):
         return self._state.conn
 
 
-def _postgres(url: str, pool_size: int, lock_wait: int | None) -> peewee.Database:
+def _postgres(url: str, pool_size: int, lock_wait: int) -> peewee.Database:
     parsed = urlparse(url)
     params = {
         "host": parsed.hostname or None,
@@ -111,7 +115,6 @@ def _postgres(url: str, pool_size: int, lock_wait: int | None) -> peewee.Databas
         "user": unquote(parsed.username) if parsed.username else None,
         "password": unquote(parsed.password) if parsed.password else None,
     }
-    lock_wait = LOCK_WAIT_SECONDS["postgresql"] if lock_wait is None else lock_wait
     return PostgresDatabase(
         parsed.path.lstrip("/"),
         max_connections=pool_size,
@@ -128,9 +131,9 @@ def connect_url(url: str, pool_size: int = 16, lock_wait: int | None = None) -> 
     scheme = url.partition(":")[0].lower()
     if scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
-        return _sqlite(path, pool_size, lock_wait)
+        return _sqlite(path, pool_size, LOCK_WAIT_SECONDS["sqlite"] if lock_wait is None else lock_wait)
     if scheme in {"postgres", "postgresql"}:
-        return _postgres(url, pool_size, lock_wait)
+        return _postgres(url, pool_size, LOCK_WAIT_SECONDS["postgresql"] if lock_wait is None else lock_wait)
     raise UnsupportedDatabase(
         f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///<file> or postgresql://…"
     )

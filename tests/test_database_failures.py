@@ -19,7 +19,7 @@ import webtest
 from api_helpers import JsonClient
 from flexigift.app import create_app
 from flexigift.config import Config, ConfigError
-from flexigift.db import connect_url, contention, database, unavailable
+from flexigift.db import connect_url, contention, database, is_postgres, unavailable
 from money_helpers import DOG_BED, kohls_world
 
 MEDIA_TYPES = ["application/hal+json", "application/json", "application/vnd.siren+json",
@@ -224,9 +224,9 @@ def test_postgresql_sessions_bound_their_statements_and_lock_waits(pg_app):
 def _lock_wait_ms(app) -> int:
     db = app.extensions["flexigift_db"]
     with db.connection_context():
-        if db.__class__.__name__.endswith("SqliteDatabase"):
-            return db.execute_sql("PRAGMA busy_timeout").fetchone()[0]
-        return int(db.execute_sql("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'").fetchone()[0])
+        if is_postgres(db):
+            return int(db.execute_sql("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'").fetchone()[0])
+        return db.execute_sql("PRAGMA busy_timeout").fetchone()[0]
 
 
 @pytest.mark.parametrize("setting, expected_ms", [
