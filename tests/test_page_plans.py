@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from collection_support import read_page
 from flexigift.app import create_app
 from flexigift.config import Config
+from flexigift.db import is_postgres
 from flexigift.query import collection
 from hypermedia import HAL
 from query_count import count_queries
@@ -117,3 +118,57 @@ def test_sqlite_walks_a_filter_matching_more_than_the_cap_in_id_order(clients):
     with count_queries() as counted:
         capped.get("/gift_cards?limit=2&card_id=gap*", headers={"Accept": HAL})
     assert counted.count == 2, counted.report()  # the walk found the page: no second page query
+
+
+# -- PostgreSQL's plan cache --------------------------------------------------------
+#: psycopg prepares a statement on its 5th run; PostgreSQL then plans the first 5 runs of
+#: a prepared statement for their values before it weighs one plan for all values.
+RUNS = 12
+#: Cards in the table.
+LARGE = 5000
+
+
+@pytest.fixture
+def pg_client(client):
+    """The app on PostgreSQL (the only app of the test: the models use its database),
+    holding a user and :data:`LARGE` cards."""
+    if not is_postgres(client.app.extensions["flexigift_db"]):
+        pytest.skip("plans kept for prepared statements are PostgreSQL's (SQLite plans each one as it runs)")
+    client.post_json("/users", {"user_id": "u1", "name": "U"})
+    client.post_json("/gift_cards", {"card_id": "gap-0", "issuer": "Gap", "balance": 5, "user_id": "u1"})
+    # Enough more cards that a plan for a LIMIT PostgreSQL cannot see (it guesses a tenth of
+    # the table) looks dearer than one for 5 rows, as it does on any table of some size.
+    db = client.app.extensions["flexigift_db"]
+    columns = ("date_created, date_modified, user_id, issuer_id, balance, initial_balance, currency_code, "
+               "status, single_use, rechargeable")
+    with db.connection_context():
+        db.execute_sql(f"INSERT INTO gift_card (card_id, {columns}) SELECT 'gap-' || n, {columns} "
+                       "FROM gift_card, generate_series(1, %s) AS n", [LARGE - 1])
+        db.execute_sql("ANALYZE gift_card")
+    return client
+
+
+def _plan_counts(client, needle: str) -> list[tuple[int, int]]:
+    """(generic plans, custom plans) of each statement the app's connection has prepared
+    whose SQL holds ``needle``."""
+    db = client.app.extensions["flexigift_db"]
+    with db.connection_context():  # the connection this thread's requests used
+        return [tuple(row) for row in db.execute_sql(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE strpos(statement, %s) > 0",
+            [needle])]
+
+
+@pytest.mark.parametrize("query, needle", [
+    ("limit=5&zoom=user", 'FROM "gift_card" AS "t1" ORDER BY "t1"."id" ASC LIMIT'),
+    ("limit=5&zoom=user&after=3", '("t1"."id" > $3) ORDER BY "t1"."id" ASC LIMIT'),
+    ("limit=5&order=balance%20desc&after=3", '"t1"."balance" DESC, "t1"."id" ASC LIMIT'),
+])
+def test_a_page_no_value_could_plan_differently_is_planned_once(pg_client, query, needle):
+    """The first page and the seek pages of a collection read with no filter: PostgreSQL
+    keeps one plan for their statement rather than planning it anew at each request
+    (planning the page's joins costs more than running them)."""
+    for _ in range(RUNS):
+        pg_client.get(f"/gift_cards?{query}", headers={"Accept": HAL})
+    counts = _plan_counts(pg_client, needle)
+    assert counts, f"the page's statement was never prepared: {needle}"
+    assert all(generic > 0 and custom <= 5 for generic, custom in counts), counts

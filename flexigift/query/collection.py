@@ -41,6 +41,20 @@ class Page:
     more_than: int | None = None
 
 
+def planned_once(limit: int) -> peewee.SQL:
+    """A page's LIMIT written into its SQL as a number, not sent as a parameter, for a
+    query no parameter's value could plan differently (no filter, no scope).
+
+    PostgreSQL plans a prepared statement once for all values (a generic plan) only
+    when that plan looks no dearer than plans made for the values at hand; a LIMIT it
+    cannot see it takes for a tenth of the table, so the page's statement would be
+    planned anew at every request, which costs about twice what running it does. Written
+    out, the limit (one of a few hundred values) leaves the generic plan as cheap as it is.
+    A filter's values stay parameters: there the plan made for them is the better one.
+    """
+    return peewee.SQL(str(int(limit)))
+
+
 def _unknown(parameter: str, what: str, name: str, known) -> BadRequest:
     choices = ", ".join(sorted(known)) or "none"
     return BadRequest(f"Query parameter {parameter}: unknown {what} {name!r} (known: {choices}).",
@@ -267,15 +281,19 @@ class CollectionQuery:
                 total, more_than = None, self.count_cap
         order = ordering if forward else self.ordering(reverse=True)
 
+        # With no filter or scope, only the anchor's id is a parameter: the limit is written out.
+        written = planned_once(request.limit + 1) if not conditions else None
+
         def ids(where: Any, slot: Callable[[str], Any]) -> peewee.ModelSelect:
-            return self._source(joined).select(model.id).where(where).order_by(*order).limit(slot("limit"))
+            return (self._source(joined).select(model.id).where(where).order_by(*order)
+                    .limit(written if written is not None else slot("limit")))
 
         template = endpoint.template(("page of ids", tuple(request.order), not forward),
                                      lambda hole: endpoint.select().where(model.id.in_(hole)).order_by(*order))
         rows = []
         if request.limit:
-            sql, params = endpoint.shapes.sql(("seek", tuple(request.order), forward, joined), ids, where,
-                                              limit=request.limit + 1)
+            key = ("seek", tuple(request.order), forward, joined, written.sql if written is not None else None)
+            sql, params = endpoint.shapes.sql(key, ids, where, limit=request.limit + 1)
             rows = endpoint.prepared(template.fill(f"({sql})", params))
         if not rows and len(keys) > 1:
             self._anchor_values(keys, anchor, joined)  # nothing beyond it, or no such item: a 400 says which
@@ -405,11 +423,14 @@ class CollectionQuery:
             return endpoint.prepared(endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
                 model.id.in_(hole)).order_by(*ordering)).fill_query(self._dense_ids(limit, offset, reverse)))
         if unfiltered:
-            # Only LIMIT and OFFSET change from one page to the next: the hole takes them.
+            # Only LIMIT and OFFSET change from one page to the next: the hole takes them,
+            # the limit written out (see planned_once), and the offset of the first page too.
             template = endpoint.template(("page", *key), lambda hole: endpoint.select().where(model.id.in_(
                 self._source(joined).select(model.id).order_by(*ordering).limit(hole))).order_by(*ordering))
-            param = database.obj.param
-            return endpoint.prepared(template.fill(f"{param} OFFSET {param}", [limit, offset]))
+            if not offset:
+                return endpoint.prepared(template.fill(planned_once(limit).sql, []))
+            return endpoint.prepared(template.fill(f"{planned_once(limit).sql} OFFSET {database.obj.param}",
+                                                   [offset]))
 
         def ids(where: Any, slot: Callable[[str], Any]) -> peewee.ModelSelect:
             return (self._source(joined).select(model.id).where(where).order_by(*ordering)
