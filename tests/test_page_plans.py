@@ -162,11 +162,12 @@ def _plan_counts(client, needle: str) -> list[tuple[int, int]]:
     ("limit=5&zoom=user", 'FROM "gift_card" AS "t1" ORDER BY "t1"."id" ASC LIMIT'),
     ("limit=5&zoom=user&after=3", '("t1"."id" > $3) ORDER BY "t1"."id" ASC LIMIT'),
     ("limit=5&order=balance%20desc&after=3", '"t1"."balance" DESC, "t1"."id" ASC LIMIT'),
+    (f"limit=5&offset={collection.DENSE_FROM}", 'END)) ORDER BY "t1"."id" ASC LIMIT'),  # the range of ids
 ])
 def test_a_page_no_value_could_plan_differently_is_planned_once(pg_client, query, needle):
-    """The first page and the seek pages of a collection read with no filter: PostgreSQL
-    keeps one plan for their statement rather than planning it anew at each request
-    (planning the page's joins costs more than running them)."""
+    """The first page, the seek pages and a deep page of a collection read with no filter:
+    PostgreSQL keeps one plan for their statement rather than planning it anew at each
+    request (planning the page's joins costs more than running them)."""
     for _ in range(RUNS):
         pg_client.get(f"/gift_cards?{query}", headers={"Accept": HAL})
     counts = _plan_counts(pg_client, needle)

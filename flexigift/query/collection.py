@@ -463,4 +463,4 @@ class CollectionQuery:
             beyond = model.id >= peewee.Expression(lowest, "+", skipped)
         order = model.id.desc() if reverse else model.id.asc()
         return (model.select(model.id).where(beyond).order_by(order)
-                .limit(limit).offset(peewee.Expression(offset, "-", skipped)))
+                .limit(planned_once(limit)).offset(peewee.Expression(offset, "-", skipped)))
