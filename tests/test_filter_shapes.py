@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from flexigift.app import create_app
 from flexigift.config import Config
+from flexigift.db import is_postgres
 from flexigift.query import compiled, shapes
 from flexigift.registry import registry_of
 from hypermedia import HAL
@@ -137,7 +138,8 @@ def test_every_operator_reuses_its_shape_with_other_values(capped, monkeypatch, 
     capped.get(url.format(_filter(name, operator, first)), headers={"Accept": HAL})
     kept = endpoint.shapes.kept()
     capped.get(url.format(_filter(name, operator, second)), headers={"Accept": HAL})
-    assert kept == endpoint.shapes.kept() == 2  # the count and the page
+    # the count and the page (on PostgreSQL, one statement counts and finds the page's ids)
+    assert kept == endpoint.shapes.kept() == (1 if is_postgres(capped.app.extensions["flexigift_db"]) else 2)
 
 
 @pytest.mark.parametrize("filter_", ["card_id=gap*", "card_id:not=*1", "balance:greaterthan=50",

@@ -163,11 +163,13 @@ def _plan_counts(client, needle: str) -> list[tuple[int, int]]:
     ("limit=5&zoom=user&after=3", '("t1"."id" > $3) ORDER BY "t1"."id" ASC LIMIT'),
     ("limit=5&order=balance%20desc&after=3", '"t1"."balance" DESC, "t1"."id" ASC LIMIT'),
     (f"limit=5&offset={collection.DENSE_FROM}", 'END)) ORDER BY "t1"."id" ASC LIMIT'),  # the range of ids
+    # a filtered page: the rows of the ids the filter found (the filter itself is planned for its values)
+    ("limit=5&card_id=gap-1*&zoom=user", 'WHERE ("t1"."id" IN ($3, $4, $5, $6, $7)) ORDER BY "t1"."id" ASC'),
 ])
 def test_a_page_no_value_could_plan_differently_is_planned_once(pg_client, query, needle):
-    """The first page, the seek pages and a deep page of a collection read with no filter:
-    PostgreSQL keeps one plan for their statement rather than planning it anew at each
-    request (planning the page's joins costs more than running them)."""
+    """The first page, the seek pages and a deep page of a collection read with no filter, and
+    the rows of a filtered page: PostgreSQL keeps one plan for their statement rather than
+    planning it anew at each request (planning the page's joins costs more than running them)."""
     for _ in range(RUNS):
         pg_client.get(f"/gift_cards?{query}", headers={"Accept": HAL})
     counts = _plan_counts(pg_client, needle)
