@@ -166,7 +166,7 @@ def _plan_counts(client, needle: str) -> list[tuple[int, int]]:
     # a filtered page: the rows of the ids the filter found (the filter itself is planned for its values)
     ("limit=5&card_id=gap-1*&zoom=user", 'WHERE ("t1"."id" IN ($3, $4, $5, $6, $7)) ORDER BY "t1"."id" ASC'),
 ])
-def test_a_page_no_value_could_plan_differently_is_planned_once(pg_client, query, needle):
+def test_a_page_statement_no_value_could_plan_differently_is_planned_once(pg_client, query, needle):
     """The first page, the seek pages and a deep page of a collection read with no filter, and
     the rows of a filtered page: PostgreSQL keeps one plan for their statement rather than
     planning it anew at each request (planning the page's joins costs more than running them)."""
