@@ -16,6 +16,7 @@ from ..errors import BadRequest
 from ..models import COUNTED, RowCount
 from .fields import combined
 from .params import OPERATORS, FilterTerm, PageRequest
+from .compiled import TemplateSelect
 from .shapes import Condition
 
 
@@ -288,9 +289,7 @@ class CollectionQuery:
         more_than = None
         if total > self.count_cap:
             total, more_than = None, self.count_cap
-        template = endpoint.template(("page of ids", tuple(request.order), False), lambda hole: endpoint.select(
-            ).where(model.id.in_(hole)).order_by(*ordering))
-        rows = endpoint.prepared(template.fill_values(ids[:request.limit])) if request.limit else []
+        rows = endpoint.prepared(self._by_ids(False, ordering).fill_values(ids[:request.limit]))
         has_next = (request.offset + request.limit < total) if total is not None else len(ids) > request.limit
         return Page(rows, total, has_next, more_than=more_than)
 
@@ -325,8 +324,7 @@ class CollectionQuery:
             return (self._source(joined).select(model.id).where(where).order_by(*order)
                     .limit(written if written is not None else slot("limit")))
 
-        template = endpoint.template(("page of ids", tuple(request.order), not forward),
-                                     lambda hole: endpoint.select().where(model.id.in_(hole)).order_by(*order))
+        template = self._by_ids(not forward, order)
         rows = []
         if request.limit:
             key = ("seek", tuple(request.order), forward, joined, written.sql if written is not None else None)
@@ -445,9 +443,7 @@ class CollectionQuery:
 
         sql, params = endpoint.shapes.sql(("walk", joined), walked_ids, where,
                                           cap=self.count_cap, limit=limit, offset=offset)
-        template = endpoint.template(("page of ids", (), False), lambda hole: endpoint.select().where(
-            model.id.in_(hole)).order_by(model.id))
-        rows = endpoint.prepared(template.fill(f"({sql})", params))
+        rows = endpoint.prepared(self._by_ids(False, self.ordering()).fill(f"({sql})", params))
         return rows if len(rows) == limit else None
 
     def _rows(self, joined: bool, where: Condition, ordering: list, limit: int, offset: int,
@@ -457,8 +453,8 @@ class CollectionQuery:
         endpoint, model = self.endpoint, self.endpoint.model
         key, unfiltered = (tuple(self.request.order), reverse), where.node is None
         if unfiltered and not self.request.order and offset >= DENSE_FROM and model in COUNTED:
-            return endpoint.prepared(endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
-                model.id.in_(hole)).order_by(*ordering)).fill_query(self._dense_ids(limit, offset, reverse)))
+            dense = self._dense_ids(limit, offset, reverse)
+            return endpoint.prepared(self._by_ids(reverse, ordering).fill_query(dense))
         if unfiltered:
             # Only LIMIT and OFFSET change from one page to the next: the hole takes them,
             # the limit written out (see planned_once), and the offset of the first page too.
@@ -474,9 +470,14 @@ class CollectionQuery:
                     .limit(slot("limit")).offset(slot("offset")))
 
         sql, params = endpoint.shapes.sql(("page", *key, joined), ids, where, limit=limit, offset=offset)
-        template = endpoint.template(("page of ids", *key), lambda hole: endpoint.select().where(
-            model.id.in_(hole)).order_by(*ordering))
-        return endpoint.prepared(template.fill(f"({sql})", params))
+        return endpoint.prepared(self._by_ids(reverse, ordering).fill(f"({sql})", params))
+
+    def _by_ids(self, reverse: bool, ordering: list) -> TemplateSelect:
+        """The endpoint's select of the rows whose ids fill the hole, in ``ordering`` (the
+        request's order, walked backwards when ``reverse``)."""
+        endpoint, model = self.endpoint, self.endpoint.model
+        return endpoint.template(("page of ids", tuple(self.request.order), reverse), lambda hole: endpoint.select(
+            ).where(model.id.in_(hole)).order_by(*ordering))
 
     def _dense_ids(self, limit: int, offset: int, reverse: bool) -> peewee.ModelSelect:
         """The ids of a page of the whole table in id order, ``offset`` rows from the start (or

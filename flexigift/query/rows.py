@@ -128,19 +128,21 @@ def _written(plan: RowPlan) -> Callable[[list[tuple]], list[peewee.Model]]:
     def value(index: int, converter: Converter, native: type | None) -> str:
         if converter is None:
             return f"row[{index}]"
-        names[f"_convert{index}"], names[f"_native{index}"] = converter, native
+        names[f"_convert{index}"] = converter
         if native is None:
             return f"(None if (v := row[{index}]) is None else _convert{index}(v))"
+        names[f"_native{index}"] = native
         return f"(v if (v := row[{index}]) is None or v.__class__ is _native{index} else _convert{index}(v))"
 
     models = [plan.root, *(model for model, _ in plan.joined)]
     for owner, model in enumerate(models):
         names[f"_model{owner}"] = model
+        fields = []
         for index, (at, name, converter, native) in enumerate(plan.columns):
             if at == owner:
                 lines.append(f"        c{index} = {value(index, converter, native)}")
-        fields = [(index, name) for index, (at, name, _, _) in enumerate(plan.columns) if at == owner]
-        lines.append(f"        data{owner} = {{{', '.join(f'{name!r}: c{index}' for index, name in fields)}}}")
+                fields.append(f"{name!r}: c{index}")
+        lines.append(f"        data{owner} = {{{', '.join(fields)}}}")
     lines += ["        instance = _model0.__new__(_model0)",
               "        instance.__data__ = data0",
               "        instance._dirty = _set()",
