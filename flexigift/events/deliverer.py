@@ -23,6 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,61 @@ from .signing import signature
 from .targets import target_problem
 
 log = logging.getLogger("flexigift.deliverer")
+
+
+class _ForkGuard:
+    """What the deliverer holds while it works with the database, so that no fork of its
+    process happens meanwhile: ``flexigift serve`` runs it as a thread of the process that
+    forks granian's workers. A child forked while that thread was inside SQLite (or libpq,
+    or a lock of ours) starts with a lock that no thread of its own will ever release, and
+    its first query waits forever. A fork waits for the thread's database work to end; the
+    thread lets forks go on while it waits for a receiver's answer or for more work."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork_in_parent,
+                                after_in_child=self._after_fork_in_child)
+
+    @contextmanager
+    def held(self):
+        self._lock.acquire()
+        self._holder = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._holder = None
+            self._lock.release()
+
+    @contextmanager
+    def released(self):
+        """Forks may go on meanwhile (a no-op in a thread that does not hold the guard)."""
+        if self._holder != threading.get_ident():
+            yield
+            return
+        self._holder = None
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            self._holder = threading.get_ident()
+
+    def _before_fork(self) -> None:
+        if self._holder != threading.get_ident():  # a fork from within would wait for itself
+            self._lock.acquire()
+
+    def _after_fork_in_parent(self) -> None:
+        if self._holder != threading.get_ident():
+            self._lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._holder = None
+
+
+_FORK_GUARD = _ForkGuard()
 
 HAL_JSON = "application/hal+json"
 
@@ -207,7 +263,8 @@ def deliver_one(db: peewee.Database, settings: DeliverySettings) -> bool:
     if delivery is None:
         return False
     webhook, event = Webhook.get_by_id(delivery.webhook_id), Event.get_by_id(delivery.event_id)
-    outcome = post(webhook, event, settings)
+    with _FORK_GUARD.released():
+        outcome = post(webhook, event, settings)
     with db.atomic():
         record(delivery, webhook, outcome, settings)
     return True
@@ -215,7 +272,9 @@ def deliver_one(db: peewee.Database, settings: DeliverySettings) -> bool:
 
 def _attempt(delivery: Delivery, settings: DeliverySettings) -> None:
     webhook, event = Webhook.get_by_id(delivery.webhook_id), Event.get_by_id(delivery.event_id)
-    record(delivery, webhook, post(webhook, event, settings), settings)
+    with _FORK_GUARD.released():  # the claim's transaction stays open, idle, meanwhile
+        outcome = post(webhook, event, settings)
+    record(delivery, webhook, outcome, settings)
 
 
 def deliver_due(db: peewee.Database, settings: DeliverySettings, limit: int = 1000) -> int:
@@ -229,14 +288,17 @@ def deliver_due(db: peewee.Database, settings: DeliverySettings, limit: int = 10
 
 def run(db: peewee.Database, settings: DeliverySettings, stop: threading.Event) -> None:
     """Deliver until ``stop`` is set, looking for work every ``poll_interval`` when idle,
-    and announcing what lapsed or expired every ``sweep_interval``."""
+    and announcing what lapsed or expired every ``sweep_interval``. Forks of this process
+    wait while it works with the database (:class:`_ForkGuard`)."""
     next_sweep = 0.0
     while not stop.is_set():
         try:
-            if time.monotonic() >= next_sweep:
-                announce(db)
-                next_sweep = time.monotonic() + settings.sweep_interval
-            if deliver_due(db, settings) == 0:
+            with _FORK_GUARD.held():
+                if time.monotonic() >= next_sweep:
+                    announce(db)
+                    next_sweep = time.monotonic() + settings.sweep_interval
+                sent = deliver_due(db, settings)
+            if sent == 0:
                 stop.wait(settings.poll_interval)
         except peewee.PeeweeException as error:  # the database went away: try again later
             log.warning("deliverer: %s", error)
