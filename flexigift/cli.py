@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 
 import click
 
@@ -92,6 +93,10 @@ def serve(host: str, port: int, database_url: str | None, auth: bool | None, wor
     if config.serve_deliverer:
         from .events.deliverer import DeliverySettings, start_thread
 
+        # Python 3.12+ warns of any fork beside a thread; granian's forks wait for this one
+        # to be done with the database (events.deliverer._ForkGuard), which is what it warns of.
+        warnings.filterwarnings("ignore", message=r"This process .* is multi-threaded",
+                                category=DeprecationWarning)
         start_thread(app.extensions["flexigift_db"], DeliverySettings.from_env(
             allow_private=config.webhooks_allow_private, public_url=config.public_url or ""))
         click.echo("webhook deliverer: one thread in this process (FLEXIGIFT_SERVE_DELIVERER=off: none)")
