@@ -85,6 +85,12 @@ def serving(command: list[str], env: dict[str, str], ready_url: str, ready_statu
             try:
                 _wait_until_serving(process, ready_url, log, ready_status)
                 yield
+            except BaseException:
+                # A failing test shows what the server said (pytest prints captured output).
+                _stop(process)
+                print(f"--- the log of {' '.join(command[:4])} ---")
+                print(log.read_text(errors="replace")[-20_000:])
+                raise
             finally:
                 _stop(process)
 

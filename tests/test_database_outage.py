@@ -96,8 +96,8 @@ def test_a_stopped_database_is_a_503_and_the_same_servers_recover_when_it_return
         # After the load: every thread of both processes answers again.
         for accept in MEDIA_TYPES:
             for _ in range(8):
-                status = _request("GET", f"{base}/users?limit=1", accept)[0]
-                assert status == 200
+                status, _, _, body = _request("GET", f"{base}/users?limit=1", accept)
+                assert status == 200, body
         # A write may land on a thread whose connection from before the outage is still
         # unused: it answers 503 once (retry later) and that thread connects anew. With
         # 2 processes of 2 threads, 4 retries are enough for every write.
