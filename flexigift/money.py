@@ -12,7 +12,7 @@ import decimal
 import re
 from typing import Iterator
 
-from .currencies import decimals_of
+from .currencies import MAX_DECIMALS, decimals_of
 
 #: The largest amount we accept: far beyond any gift card, far inside a BIGINT.
 MAX_CENTS = 10**15
@@ -61,10 +61,15 @@ def to_decimal(cents: int) -> decimal.Decimal:
 def to_number(cents: int, currency_code: str | None = None) -> decimal.Decimal:
     """Minor units as the tutorials show a balance: whole amounts without decimals
     (in ``currency_code``'s minor units; cents when it is not given)."""
-    unit = 10 ** decimals_of(currency_code)
-    if cents % unit == 0:
-        return decimal.Decimal(cents // unit)
-    return minor_to_decimal(cents, currency_code)
+    places = decimals_of(currency_code)
+    whole, rest = divmod(cents, _UNITS[places])
+    if rest:
+        return decimal.Decimal(cents).scaleb(-places)
+    return decimal.Decimal(whole)
+
+
+#: 10 ** places, for each number of decimals a currency may have.
+_UNITS = tuple(10 ** places for places in range(MAX_DECIMALS + 1))
 
 
 def format_cents(cents: int, currency_code: str | None = None) -> str:

@@ -18,14 +18,22 @@ TITLES = {
 }
 
 
-def page_url(base_url: str, args: MultiDict, limit: int, offset: int, **seek: int) -> str:
-    """``base_url`` with ``args``, ``limit``, ``offset`` and a seek (``after`` or ``before``
-    an id) set; other parameters are kept in order."""
-    query = [(key, value) for key, value in args.items(multi=True)
-             if key not in ("limit", "offset", "after", "before")]
-    query += [("limit", str(limit)), ("offset", str(offset))]
-    query += [(name, str(id)) for name, id in seek.items()]
-    return f"{base_url}?{urlencode(query)}"
+#: The parameters a paging link sets itself; every other one is kept as the request sent it.
+PAGING = frozenset({"limit", "offset", "after", "before"})
+
+
+def kept_query(args: MultiDict) -> str:
+    """The request's other parameters, in order, encoded once for all the links of a page."""
+    return urlencode([(key, value) for key, value in args.items(multi=True) if key not in PAGING])
+
+
+def page_url(base_url: str, kept: str, limit: int, offset: int, **seek: int) -> str:
+    """``base_url`` with the ``kept`` parameters (:func:`kept_query`), then ``limit``,
+    ``offset`` and a seek (``after`` or ``before`` an id): numbers, written as they are."""
+    paging = f"limit={int(limit)}&offset={int(offset)}"
+    for name, id in seek.items():
+        paging += f"&{name}={int(id)}"
+    return f"{base_url}?{kept}&{paging}" if kept else f"{base_url}?{paging}"
 
 
 def page_links(base_url: str, args: MultiDict, limit: int, offset: int,
@@ -38,20 +46,21 @@ def page_links(base_url: str, args: MultiDict, limit: int, offset: int,
     does; ``offset`` rides along to say where the page stands. ``last`` is there
     when the total is known.
     """
-    links = {"self": Link(page_url(base_url, args, limit, offset, **_seek_of(args)), TITLES["self"]),
-             "first": Link(page_url(base_url, args, limit, 0), TITLES["first"])}
+    kept = kept_query(args)
+    links = {"self": Link(page_url(base_url, kept, limit, offset, **_seek_of(args)), TITLES["self"]),
+             "first": Link(page_url(base_url, kept, limit, 0), TITLES["first"])}
     if has_prev is None:
         has_prev = offset > 0
     if has_prev:
         previous = max(offset - limit, 0) if limit else 0
         seek = {"before": first_id} if first_id is not None and limit else {}
-        links["prev"] = Link(page_url(base_url, args, limit, previous, **seek), TITLES["prev"])
+        links["prev"] = Link(page_url(base_url, kept, limit, previous, **seek), TITLES["prev"])
     if has_next and limit:
         seek = {"after": last_id} if last_id is not None else {}
-        links["next"] = Link(page_url(base_url, args, limit, offset + limit, **seek), TITLES["next"])
+        links["next"] = Link(page_url(base_url, kept, limit, offset + limit, **seek), TITLES["next"])
     if total is not None:
         last = ((total - 1) // limit) * limit if total and limit else 0
-        links["last"] = Link(page_url(base_url, args, limit, last), TITLES["last"])
+        links["last"] = Link(page_url(base_url, kept, limit, last), TITLES["last"])
     return links
 
 
