@@ -97,14 +97,16 @@ def serving(command: list[str], env: dict[str, str], ready_url: str, ready_statu
 
 @contextmanager
 def gunicorn(database_url: str, ready_path: str, workers: int = 4, threads: int = 4,
-             env: dict[str, str] | None = None, ready_status: int = 200) -> Iterator[str]:
+             env: dict[str, str] | None = None, ready_status: int = 200,
+             log_level: str = "info") -> Iterator[str]:
     """Serve ``database_url`` with ``workers`` processes; the base URL, once ``ready_path``
     answers ``ready_status``. Authentication is off unless ``env`` says otherwise."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     env = {**os.environ, "DATABASE_URL": database_url, "FLEXIGIFT_AUTH": "off", **(env or {})}
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-               "--bind", f"{HOST}:{port}", "--chdir", str(REPOSITORY), "--graceful-timeout", "5", "wsgi:app"]
+               "--bind", f"{HOST}:{port}", "--chdir", str(REPOSITORY), "--graceful-timeout", "5",
+               "--log-level", log_level, "wsgi:app"]
     with serving(command, env, base + ready_path, ready_status):
         yield base
 

@@ -82,7 +82,8 @@ def _wait_for_answers(load: Load, phase: str, count: int) -> None:
 
 @pytest.mark.skipif(_SKIP is not None, reason=_SKIP or "")
 def test_a_stopped_database_is_a_503_and_the_same_servers_recover_when_it_returns():
-    with own_postgres() as postgres, gunicorn(postgres.url, "/users", workers=2, threads=2) as base:
+    with own_postgres() as postgres, gunicorn(postgres.url, "/users", workers=2, threads=2,
+                                                 log_level="debug") as base:
         with Load(base) as load:
             _wait_for_answers(load, "before", 20)
             load.phase = "stopping"
@@ -108,17 +109,18 @@ def test_a_stopped_database_is_a_503_and_the_same_servers_recover_when_it_return
                 if status != 503:
                     break
             ok.append(status)
-    answers = load.answers
-    assert [a for a in answers if a[2][0] == 0 or (a[2][0] >= 500 and a[2][0] != 503)] == []
-    for phase, accept, (status, content_type, retry_after, body) in answers:
-        if status == 503:
-            assert retry_after == "2"
-            assert content_type.split(";")[0] == accept
-            assert b"database_unavailable" in body
-    down = [a[2][0] for a in answers if a[0] == "down"]
-    assert set(down) == {503}
-    before = [a[2][0] for a in answers if a[0] == "before"]
-    assert set(before) <= {200, 201}
-    back = [a[2][0] for a in answers if a[0] == "back"]
-    assert {200, 201} <= set(back)
-    assert set(ok) == {201}
+        # Checked while the server runs, so that a failure prints its log.
+        answers = load.answers
+        assert [a for a in answers if a[2][0] == 0 or (a[2][0] >= 500 and a[2][0] != 503)] == []
+        for phase, accept, (status, content_type, retry_after, body) in answers:
+            if status == 503:
+                assert retry_after == "2"
+                assert content_type.split(";")[0] == accept
+                assert b"database_unavailable" in body
+        down = [a[2][0] for a in answers if a[0] == "down"]
+        assert set(down) == {503}
+        before = [a[2][0] for a in answers if a[0] == "before"]
+        assert set(before) <= {200, 201}
+        back = [a[2][0] for a in answers if a[0] == "back"]
+        assert {200, 201} <= set(back)
+        assert set(ok) == {201}
