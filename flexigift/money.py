@@ -58,18 +58,15 @@ def to_decimal(cents: int) -> decimal.Decimal:
     return decimal.Decimal(cents).scaleb(-2)
 
 
+#: 10 ** places, for each number of decimals a currency may have.
+_UNITS = tuple(10 ** places for places in range(MAX_DECIMALS + 1))
+
+
 def to_number(cents: int, currency_code: str | None = None) -> decimal.Decimal:
     """Minor units as the tutorials show a balance: whole amounts without decimals
     (in ``currency_code``'s minor units; cents when it is not given)."""
-    places = decimals_of(currency_code)
-    whole, rest = divmod(cents, _UNITS[places])
-    if rest:
-        return decimal.Decimal(cents).scaleb(-places)
-    return decimal.Decimal(whole)
-
-
-#: 10 ** places, for each number of decimals a currency may have.
-_UNITS = tuple(10 ** places for places in range(MAX_DECIMALS + 1))
+    whole, rest = divmod(cents, _UNITS[decimals_of(currency_code)])
+    return minor_to_decimal(cents, currency_code) if rest else decimal.Decimal(whole)
 
 
 def format_cents(cents: int, currency_code: str | None = None) -> str:

@@ -7,6 +7,7 @@ representation a request answers with, as the request's principal may see it.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, ClassVar, Hashable
 
 import peewee
@@ -59,7 +60,7 @@ class Endpoint:
     DEFAULT_LIMIT: ClassVar[int] = 20
     MAX_LIMIT: ClassVar[int] = 300
 
-    @property
+    @functools.cached_property
     def rel(self) -> str:
         return f"fg:{self.kind}"
 
@@ -67,10 +68,15 @@ class Endpoint:
     def collection_rel(self) -> str:
         return f"fg:{self.name}"
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """The kind in words: ``gift card``."""
         return self.kind.replace("_", " ")
+
+    @functools.cached_property
+    def item_title_prefix(self) -> str:
+        """What each item's title starts with: ``Gift card ``."""
+        return f"{self.label.capitalize()} "
 
     # -- reading ---------------------------------------------------------
     def select(self) -> peewee.ModelSelect:

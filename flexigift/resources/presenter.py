@@ -48,30 +48,23 @@ class Presenter:
         self.visible = visible or (lambda kind: None)
         #: How many items a zoomed to-many relation embeds per item at most (None: all).
         self.zoom_cap = zoom_cap
-        #: endpoint → what each of its items shares: rel, title prefix, link providers.
-        self._shared: dict[Any, tuple[str, str, tuple]] = {}
 
     # -- items -------------------------------------------------------------
     def item(self, endpoint, obj, *, actions: bool | None = None) -> Resource:
         """The representation of one row of ``endpoint``; its actions are built when
         the renderer shows them (``actions=None``), always (``True``) or never."""
         urls = self.urls
-        shared = self._shared.get(endpoint)
-        if shared is None:  # once per endpoint and request, not once per item of a page
-            shared = self._shared[endpoint] = (
-                endpoint.rel, f"{endpoint.label.capitalize()} ", self.registry.providers_of(endpoint.kind))
-        rel, title_prefix, providers = shared
         title = endpoint.item_title(obj)
         links: dict[str, Link | list[Link]] = {"self": Link(urls.item(endpoint.name, obj.id), title)}
         links.update(endpoint.links(obj, urls))
-        for provider in providers:
+        for provider in self.registry.providers_of(endpoint.kind):
             links.update(provider(obj, urls))
         properties = endpoint.properties(obj)
         return Resource(
-            kind=endpoint.kind, rel=rel, properties=properties, links=links,
+            kind=endpoint.kind, rel=endpoint.rel, properties=properties, links=links,
             actions=endpoint.actions(obj, urls, properties) if (
                 self.with_actions if actions is None else actions) else [],
-            title=f"{title_prefix}{title}",
+            title=f"{endpoint.item_title_prefix}{title}",
         )
 
     def items(self, endpoint, rows: list[peewee.Model], zoom: dict[str, dict],
