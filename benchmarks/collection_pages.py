@@ -45,6 +45,7 @@ from flexigift.app import create_app  # noqa: E402
 from flexigift.config import Config  # noqa: E402
 from flexigift.db import connect_url, is_postgres  # noqa: E402
 from flexigift.models import TABLES, GiftCard, Issuer, User, utcnow  # noqa: E402
+from flexigift.serving import settle_process  # noqa: E402
 
 TARGET_RATIO = 3.0
 #: Each page's target, as a multiple of the single GET (issue 10, item 3).
@@ -238,7 +239,7 @@ def main() -> int:
                   f"in {time.perf_counter() - started:.1f} s ({url.partition(':')[0]})")
 
         gc.collect()
-        gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
+        settle_process()  # the garbage collector set as the servers set it (flexigift.serving.settled)
         fetch, stop = (direct if arguments.direct else served)(app)
         try:
             last_offset = arguments.cards - 20

@@ -19,7 +19,6 @@ figures are the application's and the framework's cost alone. Two measures:
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import os
 import re
@@ -90,7 +89,9 @@ def caller(app):
 def run_requests(which: str, count: int) -> None:
     """The child's job under valgrind: warm up, then ``count`` requests."""
     call = caller(APPS[which]())
-    gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
+    from flexigift.serving import settle_process
+
+    settle_process()  # the garbage collector set as the servers set it (flexigift.serving.settled)
     for _ in range(WARMUP):
         call()
     for _ in range(count):
@@ -116,7 +117,9 @@ def instructions(which: str, first: int = 50, second: int = 250) -> float | None
 def cpu_seconds(rounds: int = 7, per_round: int = 2000) -> dict[str, float]:
     """Median CPU seconds per request of each app, rounds interleaved."""
     calls = {name: caller(make()) for name, make in APPS.items()}
-    gc.freeze()  # as the servers leave start-up's objects (flexigift.serving.settled)
+    from flexigift.serving import settle_process
+
+    settle_process()  # the garbage collector set as the servers set it (flexigift.serving.settled)
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for call in calls.values():
         for _ in range(300):
