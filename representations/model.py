@@ -7,18 +7,41 @@ database, so a renderer can be tested on a resource built by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any
 
 
-class Link(NamedTuple):
+class Link(dict):
     """A typed link to another resource (or a URI template when ``templated``).
 
-    A named tuple rather than a dataclass: a page builds a few hundred of them.
+    A link is the JSON object HAL writes for it: ``href``, then ``title`` when it has
+    one, then ``templated`` when it is a template; read it as ``link.href``,
+    ``link.title`` (None when it has none) and ``link.templated``. A page builds a few
+    hundred links, and the JSON renderers write each as it is, without a copy. It is
+    never changed once made.
     """
 
-    href: str
-    title: str | None = None
-    templated: bool = False
+    __slots__ = ()
+
+    def __init__(self, href: str, title: str | None = None, templated: bool = False):
+        self["href"] = href
+        if title is not None:
+            self["title"] = title
+        if templated:
+            self["templated"] = True
+
+    href = property(itemgetter("href"))
+
+    @property
+    def title(self) -> str | None:
+        return self.get("title")
+
+    @property
+    def templated(self) -> bool:
+        return "templated" in self
+
+    def __repr__(self) -> str:
+        return f"Link({self.href!r}, {self.title!r}, templated={self.templated})"
 
 
 @dataclass(frozen=True)

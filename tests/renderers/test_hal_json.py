@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from representations import HalJsonRenderer, Resource, error_document
+from representations import Curie, HalJsonRenderer, Resource, error_document
 
 RENDERER = HalJsonRenderer()
 
@@ -88,3 +88,21 @@ def test_bare_error_document_has_no_links() -> None:
 
 def test_actions_are_not_part_of_hal(gift_card: Resource) -> None:
     assert "actions" not in rendered(gift_card)
+
+
+def test_a_link_reads_as_a_link_and_writes_as_its_hal_object() -> None:
+    from representations import Link
+
+    plain, titled, template = Link("/a"), Link("/b", "B"), Link("/c{?q}", "C", templated=True)
+    assert (plain.href, plain.title, plain.templated) == ("/a", None, False)
+    assert (titled.href, titled.title, titled.templated) == ("/b", "B", False)
+    assert (template.href, template.title, template.templated) == ("/c{?q}", "C", True)
+    assert Link("/b", "B") == titled != Link("/b", "other")
+    resource = Resource(kind="thing", links={"self": plain, "fg:many": [titled, template]})
+    assert rendered(resource)["_links"] == {
+        "self": {"href": "/a"},
+        "fg:many": [{"href": "/b", "title": "B"}, {"href": "/c{?q}", "title": "C", "templated": True}],
+    }
+    # Rendering leaves the resource as it was (the outer document adds its curies to a copy).
+    resource.curies = (Curie("fg", "/rels/{rel}"),)
+    assert "curies" in rendered(resource)["_links"] and set(resource.links) == {"self", "fg:many"}
