@@ -78,8 +78,8 @@ def settle_process() -> None:
     copying those pages by touching them; and collections of the youngest generation spaced for
     requests that each make thousands of objects (:data:`YOUNGEST_THRESHOLD`)."""
     gc.freeze()
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(max(YOUNGEST_THRESHOLD, gc.get_threshold()[0]), middle, oldest)
+    youngest, middle, oldest = gc.get_threshold()
+    gc.set_threshold(max(YOUNGEST_THRESHOLD, youngest), middle, oldest)
 
 
 def settled(app: Flask) -> Flask:

@@ -17,8 +17,8 @@ class Link(dict):
     A link is the JSON object HAL writes for it: ``href``, then ``title`` when it has
     one, then ``templated`` when it is a template; read it as ``link.href``,
     ``link.title`` (None when it has none) and ``link.templated``. A page builds a few
-    hundred links, and the JSON renderers write each as it is, without a copy. It is
-    never changed once made.
+    hundred links, and HAL+JSON writes each as it is, without a copy. It is never
+    changed once made.
     """
 
     __slots__ = ()
