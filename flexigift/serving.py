@@ -15,12 +15,15 @@ import logging
 import os
 import socket
 import sys
+import time
 from dataclasses import replace
 
+import peewee
 from flask import Flask
 
 from .app import create_app
 from .config import Config, ConfigError
+from .db import unavailable
 
 log = logging.getLogger("flexigift")
 
@@ -61,7 +64,38 @@ def production_app() -> Flask:
     if not config.allowed_hosts and not config.public_url:
         log.warning("only requests for localhost are served: set FLEXIGIFT_ALLOWED_HOSTS (or "
                     "FLEXIGIFT_PUBLIC_URL) to the names clients use")
-    return settled(create_app(config))
+    return settled(app_once_the_database_answers(config))
+
+
+#: How long a server process that starts while its database does not answer waits for it.
+START_WAIT_SECONDS = 60
+
+
+def app_once_the_database_answers(config: Config, wait: float = START_WAIT_SECONDS) -> Flask:
+    """The app for ``config``, made as soon as its database answers: a server process that
+    starts (or is started again) during an outage waits for the database, trying again with
+    a log line, instead of failing. A worker of gunicorn that failed there would stop the
+    whole server, where the ones already running would have served again once the database
+    came back. After ``wait`` seconds it gives up with a message (exit status 2, which such
+    a server answers by starting the process again)."""
+    deadline, delay = time.monotonic() + wait, 0.25
+    while True:
+        try:
+            return create_app(config)
+        except (peewee.OperationalError, peewee.InterfaceError) as error:
+            if not unavailable(error):
+                raise
+            if time.monotonic() + delay > deadline:
+                print(f"flexigift: cannot start: the database did not answer within {wait:g} s: "
+                      f"{_first_line(error)}", file=sys.stderr)
+                raise SystemExit(2) from None
+            log.warning("the database does not answer (%s): trying again in %g s", _first_line(error), delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 #: Allocations (net of frees) between two collections of the youngest generation: a page of 20
@@ -102,7 +136,7 @@ def default_workers() -> int:
 def _worker_app(config: Config) -> Flask:
     """The app in a granian worker: the parent's when forked, a fresh one when spawned."""
     _leave_interrupts_to_the_parent()
-    return _APP if _APP is not None else settled(create_app(config))
+    return _APP if _APP is not None else settled(app_once_the_database_answers(config))
 
 
 def _leave_interrupts_to_the_parent() -> None:

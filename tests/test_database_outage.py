@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import os
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from own_postgres import own_postgres, unavailable_reason
-from servers import REQUEST_TIMEOUT, gunicorn
+from servers import REPOSITORY, REQUEST_TIMEOUT, gunicorn
 
 MEDIA_TYPES = ["application/hal+json", "application/json", "application/vnd.siren+json",
                "application/hal+xml", "text/html"]
@@ -124,3 +128,24 @@ def test_a_stopped_database_is_a_503_and_the_same_servers_recover_when_it_return
         back = [a[2][0] for a in answers if a[0] == "back"]
         assert {200, 201} <= set(back)
         assert set(ok) == {201}
+
+
+@pytest.mark.skipif(_SKIP is not None, reason=_SKIP or "")
+def test_a_server_process_starting_during_an_outage_waits_for_the_database():
+    """A worker (re)started while the database is down waits for it rather than failing:
+    gunicorn stops the whole server when a worker fails to start."""
+    with own_postgres() as postgres:
+        postgres.stop()
+        env = {**os.environ, "DATABASE_URL": postgres.url, "FLEXIGIFT_AUTH": "off"}
+        process = subprocess.Popen([sys.executable, "-c", "import wsgi; print('made', wsgi.app.name)"],
+                                   cwd=REPOSITORY, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(2)
+            assert process.poll() is None, process.communicate()  # waiting, not failed
+            postgres.start()
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        assert process.returncode == 0 and "made" in out, err
+        assert "the database does not answer" in err and "Traceback" not in err
