@@ -8,9 +8,10 @@ import sys
 import warnings
 
 import click
+import peewee
 
 from .config import Config, ConfigError
-from .db import open_database
+from .db import open_database, unavailable
 from .migrations import MIGRATIONS, migrate, pending
 from .serving import AUTH_OFF_WARNING, default_workers, is_loopback, run_granian, serve_config
 from .services.actors import Actor, acting_as
@@ -55,7 +56,21 @@ def progress_bar(length: int, label: str):
     return click.progressbar(length=length, label=label, file=sys.stderr, show_percent=True, show_eta=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The commands, each of which says so in one line (no traceback) when the database
+    cannot be reached."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (peewee.OperationalError, peewee.InterfaceError) as error:
+            if not unavailable(error):
+                raise
+            message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise click.ClickException(f"cannot reach the database: {message}") from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="flexigift")
 def main() -> None:
     """Flexigift: a hypermedia gift-card API."""
