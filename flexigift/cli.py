@@ -13,7 +13,7 @@ import peewee
 from .config import Config, ConfigError
 from .db import open_database, unavailable
 from .migrations import MIGRATIONS, migrate, pending
-from .serving import AUTH_OFF_WARNING, default_workers, is_loopback, run_granian, serve_config
+from .serving import AUTH_OFF_WARNING, default_workers, first_line, is_loopback, run_granian, serve_config
 from .services.actors import Actor, acting_as
 
 COMMAND_LINE = Actor("command line", "admin")
@@ -66,8 +66,7 @@ class _Commands(click.Group):
         except (peewee.OperationalError, peewee.InterfaceError) as error:
             if not unavailable(error):
                 raise
-            message = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise click.ClickException(f"cannot reach the database: {message}") from None
+            raise click.ClickException(f"cannot reach the database: {first_line(error)}") from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -87,14 +87,15 @@ def app_once_the_database_answers(config: Config, wait: float = START_WAIT_SECON
                 raise
             if time.monotonic() + delay > deadline:
                 print(f"flexigift: cannot start: the database did not answer within {wait:g} s: "
-                      f"{_first_line(error)}", file=sys.stderr)
+                      f"{first_line(error)}", file=sys.stderr)
                 raise SystemExit(2) from None
-            log.warning("the database does not answer (%s): trying again in %g s", _first_line(error), delay)
+            log.warning("the database does not answer (%s): trying again in %g s", first_line(error), delay)
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of what ``error`` says (a driver's message runs on with hints)."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
